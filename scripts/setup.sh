@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything shardsafe needs on Debian 12: build tools and libraries from Debian's
+# packages, and the Node.js test peers from the npm registry. Idempotent: packages already
+# present are not reinstalled and `apt-get update` runs only when something is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debian_packages=(
+  build-essential cmake pkg-config git ca-certificates
+  libmongoc-dev libbson-dev libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libyaml-cpp-dev
+  libsqlite3-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm curl procps
+)
+
+missing=()
+for package in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_prefix=()
+  [ "$(id -u)" -eq 0 ] || sudo_prefix=(sudo)
+  "${sudo_prefix[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_prefix[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Node.js test peers: the official MongoDB driver, s3rver, the AWS SDK for JavaScript.
+if [ ! -d tests/node/node_modules ] || [ tests/node/package-lock.json -nt tests/node/node_modules ]; then
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
