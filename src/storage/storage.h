@@ -69,6 +69,12 @@ class Storage {
   // Removes the keys; a key that does not exist is not an error. Drivers batch as they can.
   virtual void remove(const std::vector<std::string>& keys) = 0;
 
+  // Gives the committed object `from` the key `to` (replacing `to`), then removes `from`.
+  // Not atomic across the two keys: `to` is complete before `from` disappears. Throws
+  // Error(kNotFound) naming `from` when it does not exist. The default copies the bytes
+  // through this process; drivers override it with a server-side rename or copy.
+  virtual void rename(const std::string& from, const std::string& to);
+
   // The storage URL with secrets redacted, for messages and logs.
   virtual std::string describe() const = 0;
 };
