@@ -39,7 +39,12 @@ struct StreamOptions {
   int compression_level = 3;
   int compression_threads = 0;                     // zstd workers; 0 = compress inline
   std::optional<EncryptionKey> encryption;         // AES-256-GCM in authenticated chunks
-  std::uint64_t part_size = 512ull * 1024 * 1024;  // a stream longer than this is split
+  // A stream whose stored bytes exceed this is split into several objects. 512 MiB: S3 caps
+  // an object at 5 TiB and a multipart upload at 10,000 parts, so parts this size never come
+  // near either limit; a failed upload or a damaged object costs at most 512 MiB to redo or
+  // re-read (restart granularity); and a collection of a few GiB still stays a handful of
+  // objects in the manifest. 1 GiB would halve the object count but double the redo cost.
+  std::uint64_t part_size = 512ull * 1024 * 1024;
 };
 
 // One storage object of a stream, as the manifest records it.
