@@ -1,0 +1,34 @@
+#include "common/parallel.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <vector>
+
+namespace shardsafe {
+namespace {
+
+TEST(ParallelFor, RunsEveryIndexExactlyOnce) {
+  std::vector<std::atomic<int>> runs(1000);
+  parallel_for(runs.size(), 4, [&](std::size_t i) { runs[i]++; });
+  for (const auto& count : runs) EXPECT_EQ(count.load(), 1);
+}
+
+TEST(ParallelFor, RethrowsTheFirstErrorAndStopsHandingOutWork) {
+  std::atomic<int> started{0};
+  EXPECT_THROW(parallel_for(10000, 2,
+                            [&](std::size_t i) {
+                              started++;
+                              if (i == 3) throw std::runtime_error("boom");
+                            }),
+               std::runtime_error);
+  EXPECT_LT(started.load(), 10000);
+}
+
+TEST(ParallelFor, ZeroTasksIsFine) {
+  parallel_for(0, 4, [](std::size_t) { FAIL(); });
+}
+
+}  // namespace
+}  // namespace shardsafe
