@@ -263,6 +263,10 @@ BsonBuilder& BsonBuilder::append_iter(std::string_view key, const bson_iter_t* v
   bson_append_iter(doc_.get(), key.data(), key_length(key), value);
   return *this;
 }
+BsonBuilder& BsonBuilder::append_date(std::string_view key, std::int64_t milliseconds_since_epoch) {
+  bson_append_date_time(doc_.get(), key.data(), key_length(key), milliseconds_since_epoch);
+  return *this;
+}
 BsonBuilder& BsonBuilder::append_null(std::string_view key) {
   bson_append_null(doc_.get(), key.data(), key_length(key));
   return *this;

@@ -95,6 +95,7 @@ class BsonBuilder {
   BsonBuilder& append_array(std::string_view key, const std::vector<std::string>& strings);
   BsonBuilder& append_iter(std::string_view key, const bson_iter_t* value);
   BsonBuilder& append_null(std::string_view key);
+  BsonBuilder& append_date(std::string_view key, std::int64_t milliseconds_since_epoch);
   Bson build() { return std::move(doc_); }
 
  private:
