@@ -1,30 +1,14 @@
 #include <gtest/gtest.h>
 
-#include <algorithm>
-
 #include "common/error.h"
 #include "mongo/bson.h"
 #include "oplog/document_reader.h"
+#include "oplog/memory_streams.h"
 
 namespace shardsafe::oplog {
 namespace {
 
-// Hands out `bytes` at most `chunk` bytes per read, to exercise short reads.
-class ChunkedSource : public storage::Source {
- public:
-  ChunkedSource(std::vector<std::uint8_t> bytes, std::size_t chunk) : bytes_(std::move(bytes)), chunk_(chunk) {}
-  std::size_t read(std::span<std::uint8_t> buffer) override {
-    const std::size_t n = std::min({buffer.size(), chunk_, bytes_.size() - at_});
-    std::copy_n(bytes_.begin() + static_cast<std::ptrdiff_t>(at_), n, buffer.begin());
-    at_ += n;
-    return n;
-  }
-
- private:
-  std::vector<std::uint8_t> bytes_;
-  std::size_t chunk_;
-  std::size_t at_ = 0;
-};
+using testing::ChunkedSource;
 
 std::vector<std::uint8_t> concatenated(const std::vector<std::string>& jsons) {
   std::vector<std::uint8_t> out;
