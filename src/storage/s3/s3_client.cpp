@@ -1,0 +1,211 @@
+#include "storage/s3/s3_client.h"
+
+#include <ctime>
+
+#include "common/error.h"
+#include "storage/hash.h"
+#include "storage/s3/xml.h"
+
+namespace shardsafe::storage::s3 {
+namespace {
+
+std::string quoted(const std::string& key) { return "\"" + key + "\""; }
+
+std::chrono::system_clock::time_point parse_iso8601(const std::string& text) {
+  std::tm parts{};
+  if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &parts) == nullptr) return {};
+  return std::chrono::system_clock::from_time_t(timegm(&parts));
+}
+
+std::chrono::system_clock::time_point parse_http_date(const std::string& text) {
+  const auto seconds = curl_getdate(text.c_str(), nullptr);
+  return seconds < 0 ? std::chrono::system_clock::time_point{} : std::chrono::system_clock::from_time_t(seconds);
+}
+
+bool is_transient(long status, const std::string& code) {
+  return status >= 500 || status == 429 || code == "SlowDown" || code == "RequestTimeout" ||
+         code == "InternalError";
+}
+
+[[noreturn]] void fail(long status, const std::string& body, const std::string& what) {
+  const auto code = xml_text(body, "Code").value_or("");
+  const auto message = xml_text(body, "Message").value_or("");
+  std::string detail = what + ": HTTP " + std::to_string(status);
+  if (!code.empty()) detail += " " + code;
+  if (!message.empty()) detail += " (" + message + ")";
+  if (is_transient(status, code)) throw TransientError(ErrorCode::kStorage, detail);
+  if (status == 404) throw Error(ErrorCode::kNotFound, detail);
+  if (status == 412) throw Error(ErrorCode::kConflict, detail + ": the object changed while being read");
+  throw Error(ErrorCode::kStorage, detail);
+}
+
+// "http://host:port/..." -> {"http://host:port", "host:port"}
+std::pair<std::string, std::string> split_endpoint(const std::string& endpoint) {
+  const auto scheme_end = endpoint.find("://");
+  const auto host_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  const auto host_end = endpoint.find('/', host_start);
+  const auto host = endpoint.substr(host_start, host_end - host_start);
+  return {endpoint.substr(0, host_start) + host, host};
+}
+
+}  // namespace
+
+S3Client::S3Client(S3Config config) : config_(std::move(config)), http_(config_.timeouts) {
+  auto [origin, host] = split_endpoint(config_.endpoint);
+  if (!config_.path_style) {
+    const auto scheme_end = origin.find("://") + 3;
+    origin.insert(scheme_end, config_.bucket + ".");
+    host = config_.bucket + "." + host;
+  }
+  origin_ = origin;
+  host_ = host;
+}
+
+HttpResponse S3Client::send(const Call& call, const std::string& what, bool accept_404) {
+  std::string path = config_.path_style ? "/" + uri_encode(config_.bucket, false) : "";
+  if (!call.key.empty() || path.empty()) path += "/" + uri_encode(call.key, true);
+  const auto payload = sha256_hex(call.body);
+  const auto date = amz_date(std::chrono::system_clock::now());
+
+  SignableRequest signable{call.method, path, call.query, call.headers, payload};
+  signable.headers.emplace_back("host", host_);
+  signable.headers.emplace_back("x-amz-date", date);
+  signable.headers.emplace_back("x-amz-content-sha256", payload);
+  if (!config_.credentials.session_token.empty()) {
+    signable.headers.emplace_back("x-amz-security-token", config_.credentials.session_token);
+  }
+  HttpRequest request{call.method, origin_ + path, signable.headers, call.body};
+  const auto query = canonical_query(call.query);
+  if (!query.empty()) request.url += "?" + query;
+  request.headers.emplace_back("Authorization", authorization(signable, config_.credentials, date, config_.region));
+
+  auto response = http_.perform(request, what);
+  if (response.status / 100 == 2 || (accept_404 && response.status == 404)) return response;
+  fail(response.status, response.body, what);
+}
+
+HttpResponse S3Client::call(const Call& call, const std::string& what, bool accept_404) {
+  HttpResponse response;
+  config_.retry.run(what, [&] { response = send(call, what, accept_404); });
+  return response;
+}
+
+void S3Client::put_object(const std::string& key, std::span<const std::uint8_t> body) {
+  call({"PUT", key, {}, {}, body}, "s3 PUT " + quoted(key));
+}
+
+std::optional<ObjectHead> S3Client::head_object(const std::string& key) {
+  const auto response = call({"HEAD", key, {}, {}, {}}, "s3 HEAD " + quoted(key), true);
+  if (response.status == 404) return std::nullopt;
+  ObjectHead head;
+  const auto length = response.headers.find("content-length");
+  if (length == response.headers.end()) {
+    throw Error(ErrorCode::kStorage, "s3 HEAD " + quoted(key) + ": no Content-Length in the response");
+  }
+  head.size = std::stoull(length->second);
+  if (const auto etag = response.headers.find("etag"); etag != response.headers.end()) head.etag = etag->second;
+  if (const auto date = response.headers.find("last-modified"); date != response.headers.end()) {
+    head.modified = parse_http_date(date->second);
+  }
+  return head;
+}
+
+std::vector<std::uint8_t> S3Client::get_range(const std::string& key, std::uint64_t offset, std::uint64_t length,
+                                              const std::string& if_match) {
+  const auto what = "s3 GET " + quoted(key);
+  Parameters headers{{"range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}};
+  if (!if_match.empty()) headers.emplace_back("if-match", if_match);
+  std::vector<std::uint8_t> bytes;
+  config_.retry.run(what, [&] {
+    auto response = send({"GET", key, {}, headers, {}}, what);
+    if (response.body.size() != length) {
+      // A proxy or server that cut the body short without curl noticing.
+      throw TransientError(ErrorCode::kStorage, what + ": got " + std::to_string(response.body.size()) +
+                                                    " bytes of a " + std::to_string(length) + "-byte range");
+    }
+    bytes.assign(response.body.begin(), response.body.end());
+  });
+  return bytes;
+}
+
+ListResult S3Client::list_objects(const std::string& prefix, const std::string& token) {
+  Parameters query{{"list-type", "2"}, {"prefix", prefix}, {"max-keys", std::to_string(config_.list_page_size)}};
+  if (!token.empty()) query.emplace_back("continuation-token", token);
+  const auto response = call({"GET", "", query, {}, {}}, "s3 LIST " + quoted(prefix));
+  ListResult result;
+  for (const auto contents : xml_elements(response.body, "Contents")) {
+    ObjectInfo info;
+    info.key = xml_text(contents, "Key").value_or("");
+    info.size = std::stoull(xml_text(contents, "Size").value_or("0"));
+    info.modified = parse_iso8601(xml_text(contents, "LastModified").value_or(""));
+    result.objects.push_back(std::move(info));
+  }
+  if (xml_text(response.body, "IsTruncated").value_or("false") == "true") {
+    result.next_token = xml_text(response.body, "NextContinuationToken").value_or("");
+    if (result.next_token.empty()) {
+      throw Error(ErrorCode::kStorage, "s3 LIST " + quoted(prefix) + ": truncated page without a continuation token");
+    }
+  }
+  return result;
+}
+
+void S3Client::delete_objects(const std::vector<std::string>& keys) {
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>";
+  for (const auto& key : keys) body += "<Object><Key>" + xml_escape(key) + "</Key></Object>";
+  body += "</Delete>";
+  const auto bytes = as_bytes(body);
+  const auto what = "s3 DELETE " + std::to_string(keys.size()) + " objects from " + quoted(keys.front());
+  const auto response = call({"POST", "", {{"delete", ""}}, {{"content-md5", to_base64(md5(bytes))}}, bytes}, what);
+  std::string failures;
+  for (const auto error : xml_elements(response.body, "Error")) {
+    const auto key = xml_text(error, "Key").value_or("");
+    if (xml_text(error, "Code").value_or("") == "NoSuchKey") continue;
+    failures += (failures.empty() ? "" : ", ") + quoted(key) + " " + xml_text(error, "Code").value_or("");
+  }
+  if (!failures.empty()) throw Error(ErrorCode::kStorage, what + " failed for " + failures);
+}
+
+void S3Client::copy_object(const std::string& from, const std::string& to) {
+  const auto what = "s3 COPY " + quoted(from) + " to " + quoted(to);
+  const auto source = "/" + uri_encode(config_.bucket, false) + "/" + uri_encode(from, true);
+  const auto response = call({"PUT", to, {}, {{"x-amz-copy-source", source}}, {}}, what);
+  // S3 may answer 200 and report the failure in the body.
+  if (xml_root(response.body) == "Error") fail(500, response.body, what);
+}
+
+std::string S3Client::create_multipart_upload(const std::string& key) {
+  const auto what = "s3 CreateMultipartUpload " + quoted(key);
+  const auto response = call({"POST", key, {{"uploads", ""}}, {}, {}}, what);
+  auto id = xml_text(response.body, "UploadId");
+  if (!id || id->empty()) throw Error(ErrorCode::kStorage, what + ": no UploadId in the response");
+  return *id;
+}
+
+std::string S3Client::upload_part(const std::string& key, const std::string& upload_id, int part_number,
+                                  std::span<const std::uint8_t> body) {
+  const auto what = "s3 UploadPart " + std::to_string(part_number) + " of " + quoted(key);
+  const auto response =
+      call({"PUT", key, {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}}, {}, body}, what);
+  const auto etag = response.headers.find("etag");
+  if (etag == response.headers.end()) throw Error(ErrorCode::kStorage, what + ": no ETag in the response");
+  return etag->second;
+}
+
+void S3Client::complete_multipart_upload(const std::string& key, const std::string& upload_id,
+                                         const std::vector<std::string>& etags) {
+  std::string body = "<CompleteMultipartUpload>";
+  for (std::size_t i = 0; i < etags.size(); ++i) {
+    body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + xml_escape(etags[i]) +
+            "</ETag></Part>";
+  }
+  body += "</CompleteMultipartUpload>";
+  const auto what = "s3 CompleteMultipartUpload " + quoted(key);
+  const auto response = call({"POST", key, {{"uploadId", upload_id}}, {}, as_bytes(body)}, what);
+  if (xml_root(response.body) == "Error") fail(500, response.body, what);
+}
+
+void S3Client::abort_multipart_upload(const std::string& key, const std::string& upload_id) {
+  call({"DELETE", key, {{"uploadId", upload_id}}, {}, {}}, "s3 AbortMultipartUpload " + quoted(key), true);
+}
+
+}  // namespace shardsafe::storage::s3

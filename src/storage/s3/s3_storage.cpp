@@ -1,0 +1,233 @@
+#include "storage/s3/s3_storage.h"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <future>
+
+#include "common/error.h"
+#include "common/redact.h"
+#include "storage/key.h"
+
+namespace shardsafe::storage::s3 {
+namespace {
+
+constexpr std::size_t kDeleteBatch = 1000;  // DeleteObjects takes at most 1000 keys
+
+// Buffers one part; uploads it with a single PUT at commit, or as part of a multipart
+// upload once the object outgrows one part.
+class S3Writer : public Writer {
+ public:
+  S3Writer(std::shared_ptr<S3Client> client, std::string key)
+      : client_(std::move(client)), key_(std::move(key)), part_size_(client_->config().upload_part_size) {
+    buffer_.reserve(part_size_);
+  }
+  ~S3Writer() override { abort(); }
+
+  void write(std::span<const std::uint8_t> bytes) override {
+    while (!bytes.empty()) {
+      if (buffer_.size() == part_size_) submit_part();
+      const auto n = std::min(bytes.size(), part_size_ - buffer_.size());
+      buffer_.insert(buffer_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+      bytes = bytes.subspan(n);
+    }
+  }
+
+  void finish() override {}
+
+  void commit() override {
+    if (committed_) return;
+    try {
+      if (upload_id_.empty()) {
+        client_->put_object(key_, buffer_);
+      } else {
+        if (!buffer_.empty()) submit_part();
+        for (auto& part : in_flight_) etags_.push_back(part.get());
+        in_flight_.clear();
+        client_->complete_multipart_upload(key_, upload_id_, etags_);
+      }
+    } catch (...) {
+      abort();
+      throw;
+    }
+    committed_ = true;
+    buffer_ = {};
+  }
+
+  void abort() noexcept override {
+    if (committed_ || aborted_) return;
+    aborted_ = true;
+    for (auto& part : in_flight_) {
+      if (part.valid()) part.wait();
+    }
+    in_flight_.clear();
+    buffer_ = {};
+    if (upload_id_.empty()) return;
+    try {
+      client_->abort_multipart_upload(key_, upload_id_);
+    } catch (const std::exception& error) {
+      // Logged, not thrown: abort() must not throw. A bucket lifecycle rule for incomplete
+      // multipart uploads collects what is left.
+      spdlog::warn("could not abort the multipart upload of \"{}\": {}", key_, error.what());
+    }
+  }
+
+ private:
+  void submit_part() {
+    if (upload_id_.empty()) upload_id_ = client_->create_multipart_upload(key_);
+    // Bounded memory: wait for the oldest part before starting one more than allowed.
+    while (static_cast<int>(in_flight_.size()) >= std::max(1, client_->config().upload_concurrency)) {
+      auto oldest = std::move(in_flight_.front());
+      in_flight_.pop_front();
+      etags_.push_back(oldest.get());
+    }
+    const int number = ++parts_started_;
+    in_flight_.push_back(std::async(std::launch::async, [client = client_, key = key_, id = upload_id_, number,
+                                                         body = std::move(buffer_)] {
+      return client->upload_part(key, id, number, body);
+    }));
+    buffer_ = {};
+    buffer_.reserve(part_size_);
+  }
+
+  std::shared_ptr<S3Client> client_;
+  std::string key_;
+  std::size_t part_size_;
+  std::vector<std::uint8_t> buffer_;
+  std::string upload_id_;
+  int parts_started_ = 0;
+  std::deque<std::future<std::string>> in_flight_;  // parts in upload order
+  std::vector<std::string> etags_;                  // of parts done, in order
+  bool committed_ = false;
+  bool aborted_ = false;
+};
+
+// Reads a range as consecutive ranged GETs, fetching the next chunk while the caller
+// consumes the current one.
+class S3Reader : public Source {
+ public:
+  S3Reader(std::shared_ptr<S3Client> client, std::string key, std::string etag, std::uint64_t offset,
+           std::uint64_t end)
+      : client_(std::move(client)), key_(std::move(key)), etag_(std::move(etag)), next_(offset), end_(end) {
+    prefetch();
+  }
+  ~S3Reader() override {
+    if (pending_.valid()) pending_.wait();
+  }
+
+  std::size_t read(std::span<std::uint8_t> buffer) override {
+    if (position_ == chunk_.size()) {
+      if (!pending_.valid()) return 0;
+      chunk_ = pending_.get();
+      position_ = 0;
+      prefetch();
+    }
+    const auto n = std::min(buffer.size(), chunk_.size() - position_);
+    std::copy_n(chunk_.begin() + static_cast<std::ptrdiff_t>(position_), n, buffer.begin());
+    position_ += n;
+    return n;
+  }
+
+ private:
+  void prefetch() {
+    if (next_ >= end_) return;
+    const auto length = std::min<std::uint64_t>(client_->config().download_chunk_size, end_ - next_);
+    pending_ = std::async(std::launch::async, [client = client_, key = key_, etag = etag_, offset = next_, length] {
+      return client->get_range(key, offset, length, etag);
+    });
+    next_ += length;
+  }
+
+  std::shared_ptr<S3Client> client_;
+  std::string key_;
+  std::string etag_;
+  std::uint64_t next_;
+  std::uint64_t end_;
+  std::future<std::vector<std::uint8_t>> pending_;
+  std::vector<std::uint8_t> chunk_;
+  std::size_t position_ = 0;
+};
+
+class EmptySource : public Source {
+ public:
+  std::size_t read(std::span<std::uint8_t>) override { return 0; }
+};
+
+}  // namespace
+
+S3Storage::S3Storage(S3Config config) : client_(std::make_shared<S3Client>(std::move(config))) {}
+
+Capabilities S3Storage::capabilities() const { return Capabilities{.ranged_reads = true, .parallel_parts = true}; }
+
+std::string S3Storage::full_key(const std::string& key) const {
+  validate_key(key);
+  const auto& prefix = client_->config().prefix;
+  return prefix.empty() ? key : prefix + "/" + key;
+}
+
+std::string S3Storage::relative_key(const std::string& full) const {
+  const auto& prefix = client_->config().prefix;
+  return prefix.empty() ? full : full.substr(prefix.size() + 1);
+}
+
+std::unique_ptr<Writer> S3Storage::create(const std::string& key) {
+  return std::make_unique<S3Writer>(client_, full_key(key));
+}
+
+std::unique_ptr<Source> S3Storage::open(const std::string& key, std::uint64_t offset,
+                                        std::optional<std::uint64_t> length) {
+  const auto full = full_key(key);
+  const auto head = client_->head_object(full);
+  if (!head) throw Error(ErrorCode::kNotFound, "object \"" + key + "\" not found in " + describe());
+  const auto start = std::min(offset, head->size);
+  const auto end = start + std::min(head->size - start, length.value_or(head->size - start));
+  if (start == end) return std::make_unique<EmptySource>();
+  return std::make_unique<S3Reader>(client_, full, head->etag, start, end);
+}
+
+std::optional<ObjectInfo> S3Storage::stat(const std::string& key) {
+  const auto head = client_->head_object(full_key(key));
+  if (!head) return std::nullopt;
+  return ObjectInfo{key, head->size, head->modified};
+}
+
+ListPage S3Storage::list(const std::string& prefix, const std::string& continuation) {
+  validate_prefix(prefix);
+  const auto& root = client_->config().prefix;
+  auto result = client_->list_objects(root.empty() ? prefix : root + "/" + prefix, continuation);
+  ListPage page;
+  for (auto& object : result.objects) {
+    object.key = relative_key(object.key);
+    page.objects.push_back(std::move(object));
+  }
+  page.continuation = std::move(result.next_token);
+  return page;
+}
+
+void S3Storage::remove(const std::vector<std::string>& keys) {
+  std::vector<std::string> batch;
+  for (const auto& key : keys) {
+    batch.push_back(full_key(key));
+    if (batch.size() == kDeleteBatch) {
+      client_->delete_objects(batch);
+      batch.clear();
+    }
+  }
+  if (!batch.empty()) client_->delete_objects(batch);
+}
+
+void S3Storage::rename(const std::string& from, const std::string& to) {
+  // Server-side: the bytes never pass through this process (CopyObject handles up to 5 GiB).
+  client_->copy_object(full_key(from), full_key(to));
+  client_->delete_objects({full_key(from)});
+}
+
+std::string S3Storage::describe() const {
+  const auto& config = client_->config();
+  std::string url = config.scheme + "://" + config.bucket + (config.prefix.empty() ? "" : "/" + config.prefix);
+  url += "?endpoint=" + config.endpoint + "&region=" + config.region;
+  if (config.path_style) url += "&path_style=true";
+  return redact_uri(url);
+}
+
+}  // namespace shardsafe::storage::s3
