@@ -1,0 +1,145 @@
+// Storage URLs, settings from the config file, and where S3 credentials come from.
+#include "storage/open.h"
+
+#include <cstdlib>
+#include <fstream>
+
+#include "storage/conformance.h"
+#include "storage/s3/credentials.h"
+#include "storage/temp_dir.h"
+
+namespace shardsafe::storage::testing {
+namespace {
+
+// Clears the AWS environment for one test and restores it after.
+class AwsEnvironment : public ::testing::Test {
+ protected:
+  static constexpr const char* kNames[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                                           "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE"};
+  void SetUp() override {
+    for (const auto* name : kNames) {
+      if (const char* value = std::getenv(name)) saved_.emplace_back(name, value);
+      ::unsetenv(name);
+    }
+    ::setenv("AWS_SHARED_CREDENTIALS_FILE", (dir_.path() / "credentials").c_str(), 1);
+  }
+  void TearDown() override {
+    for (const auto* name : kNames) ::unsetenv(name);
+    for (const auto& [name, value] : saved_) ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  void write_credentials(const std::string& text) { std::ofstream(dir_.path() / "credentials") << text; }
+
+  TempDir dir_;
+  std::vector<std::pair<std::string, std::string>> saved_;
+};
+
+using OpenStorage = AwsEnvironment;
+
+TEST_F(OpenStorage, FileUrlOpensADirectory) {
+  auto storage = open_storage("file://" + (dir_.path() / "backups").string());
+  put(*storage, "a/b", std::string("x"));
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "backups/a/b"));
+  EXPECT_EQ(storage->describe(), "file://" + (dir_.path() / "backups").string());
+}
+
+TEST_F(OpenStorage, S3UrlParametersAndDefaults) {
+  const auto config = s3_config_from_url(
+      "s3://my-bucket/some/prefix/?endpoint=http%3A%2F%2F127.0.0.1%3A9000&region=eu-west-1&path_style=true"
+      "&access_key=AK&secret_key=SK&upload_concurrency=8");
+  EXPECT_EQ(config.bucket, "my-bucket");
+  EXPECT_EQ(config.prefix, "some/prefix");
+  EXPECT_EQ(config.endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(config.region, "eu-west-1");
+  EXPECT_TRUE(config.path_style);
+  EXPECT_EQ(config.upload_concurrency, 8);
+  EXPECT_EQ(config.credentials.access_key, "AK");
+
+  const auto aws = s3_config_from_url("s3://b-1/", {{"access_key", "AK"}, {"secret_key", "SK"}});
+  EXPECT_EQ(aws.region, "us-east-1");
+  EXPECT_EQ(aws.endpoint, "https://s3.us-east-1.amazonaws.com");
+  EXPECT_FALSE(aws.path_style);
+  EXPECT_EQ(aws.prefix, "");
+}
+
+TEST_F(OpenStorage, UrlParametersWinOverSettings) {
+  const StorageSettings settings{{"region", "ap-south-1"}, {"endpoint", "http://settings:1"},
+                                 {"access_key", "AK"},     {"secret_key", "SK"},
+                                 {"compression", "zstd"}};  // not a storage setting: ignored
+  const auto config = s3_config_from_url("s3://bucket?region=us-west-2", settings);
+  EXPECT_EQ(config.region, "us-west-2");
+  EXPECT_EQ(config.endpoint, "http://settings:1");
+}
+
+TEST_F(OpenStorage, OssIsVirtualHostedWithTheRegionFromTheEndpoint) {
+  const StorageSettings keys{{"access_key", "AK"}, {"secret_key", "SK"}};
+  const auto config = s3_config_from_url("oss://bucket/p?endpoint=https://s3.oss-cn-hangzhou.aliyuncs.com", keys);
+  EXPECT_EQ(config.region, "cn-hangzhou");
+  EXPECT_FALSE(config.path_style);
+  EXPECT_EQ(s3_config_from_url("oss://bucket?endpoint=https://oss-eu-central-1-internal.aliyuncs.com", keys).region,
+            "eu-central-1");
+  EXPECT_EQ(s3_config_from_url("oss://bucket?region=cn-beijing", keys).endpoint,
+            "https://s3.oss-cn-beijing.aliyuncs.com");
+  EXPECT_EQ(error_code_of([&] { s3_config_from_url("oss://bucket", keys); }), ErrorCode::kBadUri);
+  EXPECT_EQ(error_code_of([&] { s3_config_from_url("oss://bucket?region=cn-beijing&path_style=true", keys); }),
+            ErrorCode::kBadUri);
+}
+
+TEST_F(OpenStorage, BadUrlsAreBadUriErrorsWithoutSecrets) {
+  const std::vector<std::string> bad = {
+      "ftp://host/path",
+      "/just/a/path",
+      "file://relative/path",
+      "file:///",
+      "s3://",
+      "s3://Bad_Bucket/x?secret_key=hunter2",
+      "s3://bucket/x?secret_key=hunter2&colour=blue",
+      "s3://bucket/x?secret_key=hunter2&path_style=maybe",
+      "s3://bucket/x?secret_key=hunter2&endpoint=ftp://x",
+      "s3://bucket/x?secret_key=hunter2&upload_part_size=1024",
+      "s3://bucket/x?secret_key=hunter2&max_attempts=lots",
+      "s3://bucket/x?secret_key=hunter2&novalue",
+  };
+  for (const auto& url : bad) {
+    std::string message;
+    EXPECT_EQ(error_code_of([&] { open_storage(url, {{"access_key", "AK"}, {"secret_key", "SK"}}); }, &message),
+              ErrorCode::kBadUri)
+        << url;
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+  }
+}
+
+TEST_F(OpenStorage, CredentialsComeFromEnvironmentThenSharedFileThenSettings) {
+  const StorageSettings settings{{"access_key", "SETTINGS_AK"}, {"secret_key", "SETTINGS_SK"}};
+  EXPECT_EQ(s3::resolve_credentials(settings).access_key, "SETTINGS_AK");
+
+  write_credentials(
+      "[default]\naws_access_key_id = FILE_AK\naws_secret_access_key = FILE_SK\n\n"
+      "[backup]\naws_access_key_id=PROFILE_AK\naws_secret_access_key=PROFILE_SK\naws_session_token=PROFILE_TOKEN\n");
+  EXPECT_EQ(s3::resolve_credentials(settings).access_key, "FILE_AK");
+  auto with_profile = settings;
+  with_profile["profile"] = "backup";
+  const auto profile = s3::resolve_credentials(with_profile);
+  EXPECT_EQ(profile.access_key, "PROFILE_AK");
+  EXPECT_EQ(profile.session_token, "PROFILE_TOKEN");
+  ::setenv("AWS_PROFILE", "default", 1);
+  EXPECT_EQ(s3::resolve_credentials(with_profile).access_key, "FILE_AK") << "AWS_PROFILE wins over the setting";
+
+  ::setenv("AWS_ACCESS_KEY_ID", "ENV_AK", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "ENV_SK", 1);
+  ::setenv("AWS_SESSION_TOKEN", "ENV_TOKEN", 1);
+  const auto env = s3::resolve_credentials(settings);
+  EXPECT_EQ(env.access_key, "ENV_AK");
+  EXPECT_EQ(env.secret_key, "ENV_SK");
+  EXPECT_EQ(env.session_token, "ENV_TOKEN");
+}
+
+TEST_F(OpenStorage, MissingCredentialsAreAClearError) {
+  std::string message;
+  EXPECT_EQ(error_code_of([&] { s3_config_from_url("s3://bucket/x"); }, &message), ErrorCode::kInvalidArgument);
+  EXPECT_NE(message.find("AWS_ACCESS_KEY_ID"), std::string::npos) << message;
+  // Half a pair is not a pair.
+  EXPECT_EQ(error_code_of([&] { s3_config_from_url("s3://bucket/x?access_key=AK"); }), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace shardsafe::storage::testing
