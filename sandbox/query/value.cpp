@@ -1,0 +1,198 @@
+#include "query/value.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace sandbox {
+
+Value Value::of(const bson_iter_t* it) {
+  ScopedBson b;
+  bson_append_iter(b.get(), "", 0, it);
+  return Value(b.to_doc());
+}
+Value Value::null() {
+  ScopedBson b;
+  bson_append_null(b.get(), "", 0);
+  return Value(b.to_doc());
+}
+Value Value::int32(std::int32_t v) {
+  ScopedBson b;
+  bson_append_int32(b.get(), "", 0, v);
+  return Value(b.to_doc());
+}
+Value Value::int64(std::int64_t v) {
+  ScopedBson b;
+  bson_append_int64(b.get(), "", 0, v);
+  return Value(b.to_doc());
+}
+Value Value::dbl(double v) {
+  ScopedBson b;
+  bson_append_double(b.get(), "", 0, v);
+  return Value(b.to_doc());
+}
+Value Value::from_doc(const Doc& doc) {
+  // `doc` here is the value itself: wrap it as {"": doc}.
+  ScopedBson b;
+  bson_append_document(b.get(), "", 0, doc.bson());
+  return Value(b.to_doc());
+}
+
+bson_iter_t Value::iter() const {
+  bson_iter_t it;
+  bson_iter_init(&it, holder_.bson());
+  bson_iter_next(&it);
+  return it;
+}
+
+bson_type_t Value::type() const {
+  bson_iter_t it = iter();
+  return bson_iter_type(&it);
+}
+
+bool init_static_from_iter(const bson_iter_t* it, bson_t* out) {
+  const std::uint8_t* data = nullptr;
+  std::uint32_t len = 0;
+  if (BSON_ITER_HOLDS_DOCUMENT(it)) {
+    bson_iter_document(it, &len, &data);
+  } else if (BSON_ITER_HOLDS_ARRAY(it)) {
+    bson_iter_array(it, &len, &data);
+  } else {
+    return false;
+  }
+  return bson_init_static(out, data, len);
+}
+
+bool find_field(const bson_t* doc, std::string_view key, bson_iter_t* out) {
+  bson_iter_t it;
+  if (!bson_iter_init(&it, doc)) return false;
+  while (bson_iter_next(&it)) {
+    if (std::string_view(bson_iter_key(&it), bson_iter_key_len(&it)) == key) {
+      *out = it;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool is_number(bson_type_t t) {
+  return t == BSON_TYPE_INT32 || t == BSON_TYPE_INT64 || t == BSON_TYPE_DOUBLE ||
+         t == BSON_TYPE_DECIMAL128;
+}
+
+long double number_value(const bson_iter_t* it) {
+  switch (bson_iter_type(it)) {
+    case BSON_TYPE_INT32: return bson_iter_int32(it);
+    case BSON_TYPE_INT64: return static_cast<long double>(bson_iter_int64(it));
+    case BSON_TYPE_DOUBLE: return bson_iter_double(it);
+    case BSON_TYPE_DECIMAL128: {
+      bson_decimal128_t dec;
+      bson_iter_decimal128(it, &dec);
+      char text[BSON_DECIMAL128_STRING];
+      bson_decimal128_to_string(&dec, text);
+      if (std::strcmp(text, "NaN") == 0) return std::nanl("");
+      if (std::strcmp(text, "Infinity") == 0) return HUGE_VALL;
+      if (std::strcmp(text, "-Infinity") == 0) return -HUGE_VALL;
+      return std::strtold(text, nullptr);
+    }
+    default: return 0;
+  }
+}
+
+std::optional<std::int64_t> integral_value(const bson_iter_t* it) {
+  if (!is_number(bson_iter_type(it))) return std::nullopt;
+  if (BSON_ITER_HOLDS_INT32(it)) return bson_iter_int32(it);
+  if (BSON_ITER_HOLDS_INT64(it)) return bson_iter_int64(it);
+  long double v = number_value(it);
+  if (!std::isfinite(v) || std::trunc(v) != v) return std::nullopt;
+  if (v < -9.2e18L || v > 9.2e18L) return std::nullopt;
+  return static_cast<std::int64_t>(v);
+}
+
+bool is_truthy_flag(const bson_iter_t* it) {
+  if (BSON_ITER_HOLDS_BOOL(it)) return bson_iter_bool(it);
+  if (is_number(bson_iter_type(it))) return number_value(it) != 0;
+  return true;
+}
+
+namespace {
+struct TypeNameEntry {
+  bson_type_t type;
+  const char* name;
+};
+constexpr TypeNameEntry kTypeNames[] = {
+    {BSON_TYPE_DOUBLE, "double"},     {BSON_TYPE_UTF8, "string"},
+    {BSON_TYPE_DOCUMENT, "object"},   {BSON_TYPE_ARRAY, "array"},
+    {BSON_TYPE_BINARY, "binData"},    {BSON_TYPE_UNDEFINED, "undefined"},
+    {BSON_TYPE_OID, "objectId"},      {BSON_TYPE_BOOL, "bool"},
+    {BSON_TYPE_DATE_TIME, "date"},    {BSON_TYPE_NULL, "null"},
+    {BSON_TYPE_REGEX, "regex"},       {BSON_TYPE_DBPOINTER, "dbPointer"},
+    {BSON_TYPE_CODE, "javascript"},   {BSON_TYPE_SYMBOL, "symbol"},
+    {BSON_TYPE_CODEWSCOPE, "javascriptWithScope"},
+    {BSON_TYPE_INT32, "int"},         {BSON_TYPE_TIMESTAMP, "timestamp"},
+    {BSON_TYPE_INT64, "long"},        {BSON_TYPE_DECIMAL128, "decimal"},
+    {BSON_TYPE_MINKEY, "minKey"},     {BSON_TYPE_MAXKEY, "maxKey"},
+};
+}  // namespace
+
+std::string type_name(bson_type_t t) {
+  for (const auto& entry : kTypeNames) {
+    if (entry.type == t) return entry.name;
+  }
+  return "unknown";
+}
+
+std::optional<bson_type_t> type_from_name(std::string_view name) {
+  for (const auto& entry : kTypeNames) {
+    if (name == entry.name) return entry.type;
+  }
+  return std::nullopt;
+}
+
+std::string doc_to_json(const bson_t* doc) {
+  std::size_t len = 0;
+  char* text = bson_as_relaxed_extended_json(doc, &len);
+  std::string out = text ? std::string(text, len) : std::string("<invalid BSON>");
+  bson_free(text);
+  return out;
+}
+
+std::string field_to_json(std::string_view key, const bson_iter_t* it) {
+  ScopedBson b;
+  bson_append_iter(b.get(), key.data(), static_cast<int>(key.size()), it);
+  return doc_to_json(b.get());
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t dot = path.find('.', start);
+    if (dot == std::string_view::npos) {
+      parts.emplace_back(path.substr(start));
+      return parts;
+    }
+    parts.emplace_back(path.substr(start, dot - start));
+    start = dot + 1;
+  }
+}
+
+bool is_array_index(std::string_view part) {
+  if (part.empty() || part.size() > 9) return false;
+  for (char c : part) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+std::string join_path(const std::vector<std::string>& parts, std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count && i < parts.size(); ++i) {
+    if (i) out += '.';
+    out += parts[i];
+  }
+  return out;
+}
+
+}  // namespace sandbox
