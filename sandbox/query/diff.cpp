@@ -235,7 +235,7 @@ Doc apply_oplog_update(const bson_t* doc, const bson_t* oplog_o) {
     // Pre-5.0 form: {$v: 1?, $set: {...}, $unset: {...}}.
     ScopedBson operators;
     bson_copy_to_excluding_noinit(oplog_o, operators.get(), "$v", nullptr);
-    apply_operator_update(root, operators.get(), false);
+    apply_operator_update(root, operators.get(), false, nullptr);
     return root.to_doc();
   }
   return apply_update(doc, oplog_o, false).document;

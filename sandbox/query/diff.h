@@ -24,7 +24,7 @@ Doc make_oplog_update(const Node& before, const Node& after);
 void apply_document_diff(Node& doc, const bson_t* diff);
 
 // Applies an operator update ({$set: ..., $unset: ...}) in place; also used for pre-5.0 oplog
-// entries. Defined in update.cpp.
-void apply_operator_update(Node& root, const bson_t* update, bool is_insert);
+// entries. `array_filters` may be nullptr. Defined in update.cpp.
+void apply_operator_update(Node& root, const bson_t* update, bool is_insert, const bson_t* array_filters);
 
 }  // namespace sandbox

@@ -59,6 +59,16 @@ struct UpdateOutcome {
 // (with $each) $addToSet $pop $pull $currentDate $setOnInsert) to `doc`. `_id` may not change
 // (error 66 ImmutableField). `is_insert` applies $setOnInsert (an upsert's new document).
 UpdateOutcome apply_update(const bson_t* doc, const bson_t* update, bool is_insert);
+// The same with the update command's `arrayFilters` (an array of filters naming the
+// identifiers of "$[<id>]" paths; nullptr for none). "$[]" works in both forms; the plain
+// positional "$" is not supported (BadValue).
+UpdateOutcome apply_update(const bson_t* doc, const bson_t* update, bool is_insert,
+                           const bson_t* array_filters);
+
+// Applies a pipeline-style update (an array of $addFields/$set, $project, $unset,
+// $replaceRoot/$replaceWith stages) to `doc`. `_id` may not change (66 ImmutableField); a
+// result without _id keeps the original one. Other stages throw 72 InvalidOptions.
+UpdateOutcome apply_pipeline_update(const bson_t* doc, const bson_t* pipeline);
 
 // The document an upsert starts from: the filter's equality fields (dotted paths expanded).
 Doc upsert_seed(const bson_t* filter);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "query/diff.h"
+#include "query/positional.h"
 #include "query/query.h"
 #include "query/update_ops.h"
 
@@ -36,8 +37,8 @@ std::vector<std::string> checked_parts(const std::string& path) {
     if (part == "$") {
       throw_bad_value("The positional operator did not find the match needed from the query.");
     }
-    if (part[0] == '$') {
-      throw_bad_value("The sandbox does not support array filters or positional operators: '" + path + "'");
+    if (part[0] == '$' && !is_positional_part(part)) {
+      throw_bad_value("The dollar ($) prefixed field '" + part + "' in '" + path + "' is not valid for storage.");
     }
   }
   return parts;
@@ -71,6 +72,12 @@ std::vector<UpdateOp> parse_operations(const bson_t* update) {
           throw_bad_value("The source and target field for $rename must differ: " + field_to_json(u.path, &field));
         }
         u.target_parts = checked_parts(u.target_path);
+        auto dynamic = [](const std::vector<std::string>& parts) {
+          return std::any_of(parts.begin(), parts.end(), is_positional_part);
+        };
+        if (dynamic(u.parts) || dynamic(u.target_parts)) {
+          throw_bad_value("The source and target field for $rename may not be dynamic: " + field_to_json(u.path, &field));
+        }
       }
       ops.push_back(std::move(u));
     }
@@ -150,14 +157,43 @@ Node apply_replacement(const Node& before, const bson_t* replacement) {
   return after;
 }
 
+void check_pipeline_update_stages(const bson_t* pipeline) {
+  static const std::vector<std::string> kAllowed = {"$addFields", "$set", "$project", "$unset", "$replaceRoot", "$replaceWith"};
+  bson_iter_t stage;
+  bson_iter_init(&stage, pipeline);
+  while (bson_iter_next(&stage)) {
+    bson_iter_t op;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&stage) || !bson_iter_recurse(&stage, &op) || !bson_iter_next(&op)) continue;
+    std::string name = bson_iter_key(&op);
+    if (std::find(kAllowed.begin(), kAllowed.end(), name) == kAllowed.end()) {
+      throw CommandError(72, "InvalidOptions", name + " is not allowed to be used within an update");
+    }
+  }
+}
+
 }  // namespace
 
-void apply_operator_update(Node& root, const bson_t* update, bool is_insert) {
+void apply_operator_update(Node& root, const bson_t* update, bool is_insert, const bson_t* array_filters) {
   std::vector<UpdateOp> ops = parse_operations(update);
   check_conflicts(ops);
+  ArrayFilters filters(array_filters);
+  for (const UpdateOp& op : ops) filters.check_path(op.path, op.parts);
+  filters.check_all_used();
   std::stable_sort(ops.begin(), ops.end(), path_less);
   UpdateContext ctx{.id_json = id_json(root), .is_insert = is_insert};
-  for (const UpdateOp& op : ops) apply_operator(root, op, ctx);
+  for (const UpdateOp& op : ops) {
+    if (std::none_of(op.parts.begin(), op.parts.end(), is_positional_part)) {
+      apply_operator(root, op, ctx);
+      continue;
+    }
+    // Expanded against the document as it is now: earlier operations may have changed it.
+    for (std::vector<std::string>& parts : filters.expand(root, op.parts)) {
+      UpdateOp concrete = op;
+      concrete.path = join_path(parts, parts.size());
+      concrete.parts = std::move(parts);
+      apply_operator(root, concrete, ctx);
+    }
+  }
 }
 
 bool is_replacement_update(const bson_t* update) {
@@ -167,6 +203,10 @@ bool is_replacement_update(const bson_t* update) {
 }
 
 UpdateOutcome apply_update(const bson_t* doc, const bson_t* update, bool is_insert) {
+  return apply_update(doc, update, is_insert, nullptr);
+}
+
+UpdateOutcome apply_update(const bson_t* doc, const bson_t* update, bool is_insert, const bson_t* array_filters) {
   Node before = Node::from_document(doc);
   Doc original = Doc::copy_of(doc);
   if (is_replacement_update(update)) {
@@ -175,7 +215,26 @@ UpdateOutcome apply_update(const bson_t* doc, const bson_t* update, bool is_inse
     return UpdateOutcome{replaced, replaced, changed};
   }
   Node after = before;
-  apply_operator_update(after, update, is_insert);
+  apply_operator_update(after, update, is_insert, array_filters);
+  check_id_unchanged(before, after);
+  Doc updated = after.to_doc();
+  bool changed = !(updated == original);
+  Doc oplog = changed ? make_oplog_update(before, after) : Doc::empty();
+  return UpdateOutcome{updated, oplog, changed};
+}
+
+}  // namespace sandbox
+
+namespace sandbox {
+
+UpdateOutcome apply_pipeline_update(const bson_t* doc, const bson_t* pipeline) {
+  check_pipeline_update_stages(pipeline);
+  Doc original = Doc::copy_of(doc);
+  std::vector<Doc> result = run_pipeline({original}, pipeline);
+  Node before = Node::from_document(doc);
+  Node after = Node::from_document(result.at(0).bson());
+  const Node* old_id = before.find("_id");
+  if (old_id && !after.find("_id")) after.children.insert(after.children.begin(), Field{"_id", *old_id});
   check_id_unchanged(before, after);
   Doc updated = after.to_doc();
   bool changed = !(updated == original);

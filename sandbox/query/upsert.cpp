@@ -73,7 +73,7 @@ Doc upsert_seed(const bson_t* filter) {
   }
   bson_append_document(update.get(), "$set", 4, set.get());
   Node root;
-  apply_operator_update(root, update.get(), true);
+  apply_operator_update(root, update.get(), true, nullptr);
   if (Node* id = root.find("_id")) {
     Node moved = std::move(*id);
     root.remove("_id");
