@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,7 +75,7 @@ std::optional<Doc> document_diff(const Node& before, const Node& after) {
 std::optional<Doc> array_diff(const Node& before, const Node& after) {
   ScopedBson diff;
   bson_append_bool(diff.get(), "a", 1, true);
-  if (after.children.size() < before.children.size()) {
+  if (after.children.size() != before.children.size()) {
     bson_append_int32(diff.get(), "l", 1, static_cast<std::int32_t>(after.children.size()));
   }
   for (std::size_t i = 0; i < after.children.size(); ++i) {
@@ -92,89 +93,152 @@ std::optional<Doc> array_diff(const Node& before, const Node& after) {
   return diff.to_doc();
 }
 
-// ---- applying ----
+// ---- applying: as MongoDB's document_diff_applier, which tolerates re-application to a
+// newer document (a subdiff meeting a value of another type, or an index past the end of the
+// array, yields null: a later oplog entry overwrites it). ----
+
+[[noreturn]] void throw_bad_diff(int code, const std::string& message) {
+  throw CommandError(code, "Location" + std::to_string(code), message);
+}
+
+bool is_array_diff(const bson_t* diff) {
+  bson_iter_t it;
+  return bson_iter_init(&it, diff) && bson_iter_next(&it) && std::string_view(bson_iter_key(&it)) == "a";
+}
+
+struct ArrayModification {
+  std::size_t index;
+  bool is_update;  // u<i>; otherwise s<i>
+  bson_iter_t value;
+};
+
+struct ArrayDiff {
+  std::optional<std::size_t> new_size;
+  std::vector<ArrayModification> modifications;  // ascending indexes
+};
+
+ArrayDiff parse_array_diff(const bson_t* diff) {
+  ArrayDiff out;
+  bson_iter_t it;
+  bson_iter_init(&it, diff);
+  if (!bson_iter_next(&it) || std::string_view(bson_iter_key(&it)) != "a" || !BSON_ITER_HOLDS_BOOL(&it) ||
+      !bson_iter_bool(&it)) {
+    throw_bad_diff(4770504, "Expected first field to be array header a: true");
+  }
+  while (bson_iter_next(&it)) {
+    std::string_view key = bson_iter_key(&it);
+    if (key == "l" && out.modifications.empty() && !out.new_size) {
+      if (!BSON_ITER_HOLDS_INT32(&it) || bson_iter_int32(&it) < 0) throw_bad_diff(4770507, "Expected l section to be type int");
+      out.new_size = static_cast<std::size_t>(bson_iter_int32(&it));
+      continue;
+    }
+    if (key.size() < 2) throw_bad_diff(4770521, "expected field name to be at least two characters long, but found: " + std::string(key));
+    if (!is_array_index(key.substr(1))) throw_bad_diff(4770512, "Expected integer but got " + std::string(key.substr(1)));
+    auto index = static_cast<std::size_t>(std::strtoul(std::string(key.substr(1)).c_str(), nullptr, 10));
+    if (!out.modifications.empty() && index <= out.modifications.back().index) {
+      throw_failed_to_parse("oplog diff: array indexes must ascend, found " + std::string(key));
+    }
+    if (key[0] == 's' && !BSON_ITER_HOLDS_DOCUMENT(&it)) throw_bad_diff(4770501, "expected sub diff at index " + std::string(key.substr(1)));
+    if (key[0] != 'u' && key[0] != 's') {
+      throw_bad_diff(4770502, "Expected either 'u' (update) or 's' (sub diff) at index " + std::string(key.substr(1)));
+    }
+    out.modifications.push_back(ArrayModification{index, key[0] == 'u', it});
+  }
+  return out;
+}
 
 void apply_array_diff(Node& array, const bson_t* diff);
 
+// Applies the subdiff in `sub` to `target`, or turns `target` into null when its type does
+// not fit the subdiff.
 void apply_subdiff(Node& target, const bson_iter_t* sub) {
-  if (!BSON_ITER_HOLDS_DOCUMENT(sub)) throw_failed_to_parse("oplog diff: a subdiff must be a document");
   bson_t subdiff;
   init_static_from_iter(sub, &subdiff);
-  bson_iter_t marker;
-  bool is_array_diff = find_field(&subdiff, "a", &marker) && BSON_ITER_HOLDS_BOOL(&marker) && bson_iter_bool(&marker);
-  if (is_array_diff && target.is_array()) {
+  if (bson_empty(&subdiff)) throw_bad_diff(4770500, "Expected diff to be non-empty");
+  bool array_diff = is_array_diff(&subdiff);
+  if (array_diff && target.is_array()) {
     apply_array_diff(target, &subdiff);
-  } else if (!is_array_diff && target.is_document()) {
+  } else if (!array_diff && target.is_document()) {
     apply_document_diff(target, &subdiff);
   } else {
-    throw_failed_to_parse("oplog diff: subdiff kind does not match the field's type " + type_name(target.type));
+    target = Node::null();
   }
 }
 
-void set_element(Node& array, std::size_t index, Node value) {
-  while (array.children.size() <= index) array.append(std::to_string(array.children.size()), Node::null());
-  array.children[index].value = std::move(value);
-}
-
-std::size_t index_from_key(const char* key) {
-  if (!is_array_index(key + 1)) throw_failed_to_parse(std::string("oplog diff: bad array diff key '") + key + "'");
-  return static_cast<std::size_t>(std::strtoul(key + 1, nullptr, 10));
+Node modified_element(const Node* before, const ArrayModification& modification) {
+  if (modification.is_update) return Node::from_iter(&modification.value);
+  if (!before) return Node::null();
+  Node element = *before;
+  apply_subdiff(element, &modification.value);
+  return element;
 }
 
 void apply_array_diff(Node& array, const bson_t* diff) {
-  bson_iter_t it;
-  bson_iter_init(&it, diff);
-  while (bson_iter_next(&it)) {
-    const char* key = bson_iter_key(&it);
-    if (std::string_view(key) == "a") continue;
-    if (std::string_view(key) == "l") {
-      auto n = integral_value(&it);
-      if (!n || *n < 0) throw_failed_to_parse("oplog diff: bad array length");
-      auto size = static_cast<std::size_t>(*n);
-      if (size < array.children.size()) array.children.resize(size);
-      while (array.children.size() < size) array.append(std::to_string(array.children.size()), Node::null());
-    } else if (key[0] == 'u') {
-      set_element(array, index_from_key(key), Node::from_iter(&it));
-    } else if (key[0] == 's') {
-      std::size_t index = index_from_key(key);
-      if (index >= array.children.size()) throw_failed_to_parse("oplog diff: subdiff past the end of an array");
-      apply_subdiff(array.children[index].value, &it);
-    } else {
-      throw_failed_to_parse(std::string("oplog diff: unknown array diff key '") + key + "'");
-    }
+  ArrayDiff parsed = parse_array_diff(diff);
+  std::vector<Field> result;
+  auto next = parsed.modifications.begin();
+  auto modification_at = [&](std::size_t index) {
+    return next != parsed.modifications.end() && next->index == index;
+  };
+  std::size_t index = 0;
+  for (; index < array.children.size() && (!parsed.new_size || index < *parsed.new_size); ++index) {
+    const Node& before = array.children[index].value;
+    result.push_back(Field{"", modification_at(index) ? modified_element(&before, *next++) : before});
   }
+  for (; (parsed.new_size && index < *parsed.new_size) || next != parsed.modifications.end(); ++index) {
+    result.push_back(Field{"", modification_at(index) ? modified_element(nullptr, *next++) : Node::null()});
+  }
+  for (std::size_t i = 0; i < result.size(); ++i) result[i].name = std::to_string(i);
+  array.children = std::move(result);
 }
 
-// Sections are kept as iterators: a bson_t made by bson_init_static must not be copied (it
-// points into itself).
-struct DocumentDiffSections {
-  std::optional<bson_iter_t> deletes, updates, inserts;
-  std::vector<bson_iter_t> subdiffs;  // keys "s<field>"
+struct FieldModification {
+  enum Kind { kDelete, kUpdate, kInsert, kSubDiff } kind;
+  bson_iter_t value;
 };
 
-DocumentDiffSections parse_sections(const bson_t* diff) {
-  DocumentDiffSections sections;
-  bson_iter_t it;
-  bson_iter_init(&it, diff);
-  while (bson_iter_next(&it)) {
-    std::string_view key = bson_iter_key(&it);
-    if (key == "d" || key == "u" || key == "i") {
-      if (!BSON_ITER_HOLDS_DOCUMENT(&it)) throw_failed_to_parse("oplog diff: section " + std::string(key) + " must be a document");
-      (key == "d" ? sections.deletes : key == "u" ? sections.updates : sections.inserts) = it;
-    } else if (key.size() > 1 && key[0] == 's') {
-      sections.subdiffs.push_back(it);
-    } else {
-      throw_failed_to_parse("oplog diff: unsupported section '" + std::string(key) + "'");
-    }
-  }
-  return sections;
+struct DocumentDiff {
+  std::map<std::string, FieldModification> by_field;
+  std::vector<bson_iter_t> appended;  // u then i entries, in order: appended unless updated in place
+};
+
+void add_modification(DocumentDiff& out, const std::string& name, FieldModification modification) {
+  if (!out.by_field.emplace(name, modification).second) throw_bad_diff(4728000, "duplicate field name in diff: " + name);
 }
 
-bool section_has(const std::optional<bson_iter_t>& section, const std::string& name, bson_iter_t* out) {
-  if (!section) return false;
-  bson_t doc;
-  init_static_from_iter(&*section, &doc);
-  return find_field(&doc, name, out);
+void add_section(DocumentDiff& out, const bson_iter_t* section, FieldModification::Kind kind) {
+  bson_iter_t child;
+  bson_iter_recurse(section, &child);
+  while (bson_iter_next(&child)) {
+    add_modification(out, bson_iter_key(&child), FieldModification{kind, child});
+    if (kind != FieldModification::kDelete) out.appended.push_back(child);
+  }
+}
+
+// Sections must come in the order d, u, i, then s<field> entries.
+DocumentDiff parse_document_diff(const bson_t* diff) {
+  DocumentDiff out;
+  bson_iter_t it;
+  bson_iter_init(&it, diff);
+  int previous = 0;
+  bool any = false;
+  while (bson_iter_next(&it)) {
+    any = true;
+    std::string_view key = bson_iter_key(&it);
+    int order = key == "d" ? 1 : key == "u" ? 2 : key == "i" ? 3 : (key.size() > 1 && key[0] == 's') ? 4 : 0;
+    if (order == 0 || order < previous || (order == previous && order != 4)) {
+      throw_bad_diff(4770503, "Unexpected section: " + std::string(key) + " in document diff");
+    }
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it)) throw_bad_diff(4770507, "Expected " + std::string(key) + " section to be type object");
+    previous = order;
+    if (order == 4) {
+      add_modification(out, std::string(key.substr(1)), FieldModification{FieldModification::kSubDiff, it});
+    } else {
+      add_section(out, &it, order == 1 ? FieldModification::kDelete : order == 2 ? FieldModification::kUpdate : FieldModification::kInsert);
+    }
+  }
+  if (!any) throw_bad_diff(4770500, "Expected diff to be non-empty");
+  return out;
 }
 
 }  // namespace
@@ -189,32 +253,34 @@ Doc make_oplog_update(const Node& before, const Node& after) {
 }
 
 void apply_document_diff(Node& doc, const bson_t* diff) {
-  DocumentDiffSections sections = parse_sections(diff);
+  DocumentDiff parsed = parse_document_diff(diff);
   std::vector<Field> result;
+  std::vector<std::string> updated_in_place;
   for (Field& f : doc.children) {
-    bson_iter_t found;
-    if (section_has(sections.deletes, f.name, &found) || section_has(sections.inserts, f.name, &found)) continue;
-    if (section_has(sections.updates, f.name, &found)) {
-      result.push_back(Field{f.name, Node::from_iter(&found)});
+    auto found = parsed.by_field.find(f.name);
+    if (found == parsed.by_field.end()) {
+      result.push_back(std::move(f));
       continue;
     }
-    for (const bson_iter_t& sub : sections.subdiffs) {
-      if (f.name == bson_iter_key(&sub) + 1) apply_subdiff(f.value, &sub);
+    const FieldModification& modification = found->second;
+    switch (modification.kind) {
+      case FieldModification::kDelete:
+      case FieldModification::kInsert: break;  // an insert of an existing field moves it to the end
+      case FieldModification::kUpdate:
+        result.push_back(Field{f.name, Node::from_iter(&modification.value)});
+        updated_in_place.push_back(f.name);
+        break;
+      case FieldModification::kSubDiff:
+        apply_subdiff(f.value, &modification.value);
+        result.push_back(std::move(f));
+        break;
     }
-    result.push_back(std::move(f));
   }
-  auto append_new = [&](const std::optional<bson_iter_t>& section) {
-    if (!section) return;
-    bson_iter_t it;
-    bson_iter_recurse(&*section, &it);
-    while (bson_iter_next(&it)) {
-      std::string name = bson_iter_key(&it);
-      bool present = std::any_of(result.begin(), result.end(), [&](const Field& r) { return r.name == name; });
-      if (!present) result.push_back(Field{name, Node::from_iter(&it)});
-    }
-  };
-  append_new(sections.updates);  // u of a field that was not there appends it
-  append_new(sections.inserts);
+  for (const bson_iter_t& value : parsed.appended) {
+    std::string name = bson_iter_key(&value);
+    if (std::find(updated_in_place.begin(), updated_in_place.end(), name) != updated_in_place.end()) continue;
+    result.push_back(Field{name, Node::from_iter(&value)});
+  }
   doc.children = std::move(result);
 }
 

@@ -5,8 +5,9 @@
 //     d deletes, u overwrites in place, i appends (moving the field to the end if present),
 //     s<f> recurses into field f (a document diff or an array diff).
 //   array diff: {a: true, l: <new length>, u<i>: v, s<i>: <subdiff>}
-//     l truncates (or pads with nulls), u<i> sets element i (appending past the end),
-//     s<i> recurses into element i; indexes ascend.
+//     l (int32, written whenever the length changes) truncates or pads with nulls, u<i> sets
+//     element i (padding with nulls past the end), s<i> recurses into element i; indexes
+//     ascend. Sections of a document diff must come in the order d, u, i, s.
 #pragma once
 
 #include <bson/bson.h>

@@ -189,7 +189,7 @@ TEST(QueryUpdate, OplogEntryIsAV2DiffOfTheChange) {
   EXPECT_EQ(canonical(out.oplog_o),
             canonical(R"({"$v": 2, "diff": {"d": {"e": false}, "u": {"a": 2}, "i": {"z": 1}, "sb": {"u": {"c": 5}}}})"));
   UpdateOutcome pushed = run(R"({"_id": 1, "l": [1, 2]})", R"({"$push": {"l": 3}})");
-  EXPECT_EQ(canonical(pushed.oplog_o), canonical(R"({"$v": 2, "diff": {"sl": {"a": true, "u2": 3}}})"));
+  EXPECT_EQ(canonical(pushed.oplog_o), canonical(R"({"$v": 2, "diff": {"sl": {"a": true, "l": 3, "u2": 3}}})"));
   UpdateOutcome popped = run(R"({"_id": 1, "l": [1, 2, 3]})", R"({"$pop": {"l": 1}})");
   EXPECT_EQ(canonical(popped.oplog_o), canonical(R"({"$v": 2, "diff": {"sl": {"a": true, "l": 2}}})"));
 }
