@@ -17,7 +17,7 @@ namespace {
 constexpr std::array kS3Parameters = {
     "endpoint",         "region",         "path_style",     "profile",           "access_key",
     "secret_key",       "session_token",  "upload_part_size", "download_chunk_size", "upload_concurrency",
-    "list_page_size",   "max_attempts",   "retry_base_ms",  "connect_timeout_ms", "stall_timeout_s",
+    "download_concurrency", "list_page_size",   "max_attempts",   "retry_base_ms",  "connect_timeout_ms", "stall_timeout_s",
 };
 
 [[noreturn]] void bad_url(const std::string& url, const std::string& why) {
@@ -155,6 +155,7 @@ s3::S3Config s3_config_from_url(const std::string& url, const StorageSettings& s
   config.upload_part_size = number(url, merged, "upload_part_size", config.upload_part_size, 5u << 20);
   config.download_chunk_size = number(url, merged, "download_chunk_size", config.download_chunk_size, 1);
   config.upload_concurrency = static_cast<int>(number(url, merged, "upload_concurrency", 4, 1));
+  config.download_concurrency = static_cast<int>(number(url, merged, "download_concurrency", 4, 1));
   config.list_page_size = static_cast<int>(std::min<std::uint64_t>(1000, number(url, merged, "list_page_size", 1000, 1)));
   config.retry.max_attempts = static_cast<int>(number(url, merged, "max_attempts", 6, 1));
   config.retry.base_delay = std::chrono::milliseconds(number(url, merged, "retry_base_ms", 200, 0));

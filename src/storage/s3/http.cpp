@@ -100,6 +100,7 @@ HttpResponse HttpClient::perform(const HttpRequest& request, const std::string& 
   auto handle = acquire();
   CURL* curl = handle.get();
   HttpResponse response;
+  response.body.reserve(request.expected_response_size);
   UploadCursor upload{request.body};
   HeaderList headers;
   for (const auto& [name, value] : request.headers) headers.add(name + ": " + value);

@@ -38,6 +38,7 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::span<const std::uint8_t> body;                  // not owned
+  std::size_t expected_response_size = 0;              // reserved up front when known
 };
 
 struct HttpResponse {

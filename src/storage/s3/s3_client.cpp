@@ -74,7 +74,7 @@ HttpResponse S3Client::send(const Call& call, const std::string& what, bool acce
   if (!config_.credentials.session_token.empty()) {
     signable.headers.emplace_back("x-amz-security-token", config_.credentials.session_token);
   }
-  HttpRequest request{call.method, origin_ + path, signable.headers, call.body};
+  HttpRequest request{call.method, origin_ + path, signable.headers, call.body, call.expected_response_size};
   const auto query = canonical_query(call.query);
   if (!query.empty()) request.url += "?" + query;
   request.headers.emplace_back("Authorization", authorization(signable, config_.credentials, date, config_.region));
@@ -110,20 +110,20 @@ std::optional<ObjectHead> S3Client::head_object(const std::string& key) {
   return head;
 }
 
-std::vector<std::uint8_t> S3Client::get_range(const std::string& key, std::uint64_t offset, std::uint64_t length,
-                                              const std::string& if_match) {
+std::string S3Client::get_range(const std::string& key, std::uint64_t offset, std::uint64_t length,
+                                const std::string& if_match) {
   const auto what = "s3 GET " + quoted(key);
   Parameters headers{{"range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}};
   if (!if_match.empty()) headers.emplace_back("if-match", if_match);
-  std::vector<std::uint8_t> bytes;
+  std::string bytes;
   config_.retry.run(what, [&] {
-    auto response = send({"GET", key, {}, headers, {}}, what);
+    auto response = send({"GET", key, {}, headers, {}, length}, what);
     if (response.body.size() != length) {
       // A proxy or server that cut the body short without curl noticing.
       throw TransientError(ErrorCode::kStorage, what + ": got " + std::to_string(response.body.size()) +
                                                     " bytes of a " + std::to_string(length) + "-byte range");
     }
-    bytes.assign(response.body.begin(), response.body.end());
+    bytes = std::move(response.body);
   });
   return bytes;
 }

@@ -26,6 +26,7 @@ struct S3Config {
   std::size_t upload_part_size = 16u << 20;    // multipart part; S3 wants >= 5 MiB
   int upload_concurrency = 4;                  // parts in flight per Writer
   std::size_t download_chunk_size = 8u << 20;  // bytes per ranged GET
+  int download_concurrency = 4;                // ranged GETs in flight per reader
   int list_page_size = 1000;                   // ListObjectsV2 max-keys
   RetryPolicy retry;
   HttpTimeouts timeouts;
@@ -50,8 +51,8 @@ class S3Client {
   void put_object(const std::string& key, std::span<const std::uint8_t> body);
   std::optional<ObjectHead> head_object(const std::string& key);
   // Bytes [offset, offset + length) of the object; if_match pins the version being read.
-  std::vector<std::uint8_t> get_range(const std::string& key, std::uint64_t offset, std::uint64_t length,
-                                      const std::string& if_match);
+  std::string get_range(const std::string& key, std::uint64_t offset, std::uint64_t length,
+                        const std::string& if_match);
   ListResult list_objects(const std::string& prefix, const std::string& token);
   // REQUIRES: keys.size() <= 1000.
   void delete_objects(const std::vector<std::string>& keys);
@@ -72,6 +73,7 @@ class S3Client {
     Parameters query;
     Parameters headers;
     std::span<const std::uint8_t> body;
+    std::size_t expected_response_size = 0;
   };
   // Signs and sends one attempt; maps retryable statuses to TransientError and the rest of
   // the errors to Error. Returns 2xx (and, when `accept_404`, 404) responses.

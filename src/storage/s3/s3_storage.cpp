@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstring>
 #include <deque>
 #include <future>
 
@@ -102,8 +103,8 @@ class S3Writer : public Writer {
   bool aborted_ = false;
 };
 
-// Reads a range as consecutive ranged GETs, fetching the next chunk while the caller
-// consumes the current one.
+// Reads a range as consecutive ranged GETs, keeping up to download_concurrency of them in
+// flight ahead of the caller, so a reader holds at most that many chunks plus the current one.
 class S3Reader : public Source {
  public:
   S3Reader(std::shared_ptr<S3Client> client, std::string key, std::string etag, std::uint64_t offset,
@@ -112,30 +113,35 @@ class S3Reader : public Source {
     prefetch();
   }
   ~S3Reader() override {
-    if (pending_.valid()) pending_.wait();
+    for (auto& chunk : pending_) {
+      if (chunk.valid()) chunk.wait();
+    }
   }
 
   std::size_t read(std::span<std::uint8_t> buffer) override {
     if (position_ == chunk_.size()) {
-      if (!pending_.valid()) return 0;
-      chunk_ = pending_.get();
+      if (pending_.empty()) return 0;
+      auto next = std::move(pending_.front());
+      pending_.pop_front();
+      chunk_ = next.get();
       position_ = 0;
       prefetch();
     }
     const auto n = std::min(buffer.size(), chunk_.size() - position_);
-    std::copy_n(chunk_.begin() + static_cast<std::ptrdiff_t>(position_), n, buffer.begin());
+    std::memcpy(buffer.data(), chunk_.data() + position_, n);
     position_ += n;
     return n;
   }
 
  private:
   void prefetch() {
-    if (next_ >= end_) return;
-    const auto length = std::min<std::uint64_t>(client_->config().download_chunk_size, end_ - next_);
-    pending_ = std::async(std::launch::async, [client = client_, key = key_, etag = etag_, offset = next_, length] {
-      return client->get_range(key, offset, length, etag);
-    });
-    next_ += length;
+    const auto depth = static_cast<std::size_t>(std::max(1, client_->config().download_concurrency));
+    while (next_ < end_ && pending_.size() < depth) {
+      const auto length = std::min<std::uint64_t>(client_->config().download_chunk_size, end_ - next_);
+      pending_.push_back(std::async(std::launch::async, [client = client_, key = key_, etag = etag_, offset = next_,
+                                                         length] { return client->get_range(key, offset, length, etag); }));
+      next_ += length;
+    }
   }
 
   std::shared_ptr<S3Client> client_;
@@ -143,8 +149,8 @@ class S3Reader : public Source {
   std::string etag_;
   std::uint64_t next_;
   std::uint64_t end_;
-  std::future<std::vector<std::uint8_t>> pending_;
-  std::vector<std::uint8_t> chunk_;
+  std::deque<std::future<std::string>> pending_;  // chunks in order
+  std::string chunk_;
   std::size_t position_ = 0;
 };
 

@@ -4,8 +4,8 @@
 // bytes: an object that fits is one PUT; a larger one becomes a multipart upload whose parts
 // are uploaded by up to upload_concurrency tasks at once, so a Writer holds at most
 // upload_part_size x (upload_concurrency + 1) bytes. A failed or abandoned upload is aborted,
-// leaving no orphaned parts. Readers fetch download_chunk_size ranges, one ahead of the
-// caller. Every request is retried under the configured RetryPolicy.
+// leaving no orphaned parts. Readers fetch download_chunk_size ranges, up to
+// download_concurrency of them ahead of the caller. Every request is retried under the configured RetryPolicy.
 #pragma once
 
 #include <memory>
