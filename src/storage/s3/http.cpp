@@ -60,9 +60,30 @@ ErrorCode code_for(CURLcode result) {
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
+    case CURLE_SSL_CONNECT_ERROR:
       return ErrorCode::kConnection;
     default:
       return ErrorCode::kStorage;
+  }
+}
+
+// Failures of the network or the peer mid-transfer, which a new attempt can get past; the
+// rest (a malformed URL, an unsupported protocol, a bad certificate) would fail again.
+bool is_transient(CURLcode result) {
+  switch (result) {
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -134,7 +155,9 @@ HttpResponse HttpClient::perform(const HttpRequest& request, const std::string& 
   const auto result = curl_easy_perform(curl);
   if (result != CURLE_OK) {
     // The connection may be broken: drop the handle rather than pool it.
-    throw TransientError(code_for(result), what + ": " + curl_easy_strerror(result));
+    const auto message = what + ": " + curl_easy_strerror(result);
+    if (is_transient(result)) throw TransientError(code_for(result), message);
+    throw Error(code_for(result), message);
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   release(std::move(handle));
