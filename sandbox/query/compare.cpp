@@ -12,28 +12,45 @@ namespace {
 // MongoDB's canonical type ranks: types of one rank compare by value.
 int canonical_rank(bson_type_t t) {
   switch (t) {
-    case BSON_TYPE_MINKEY: return -1;
+    case BSON_TYPE_MINKEY:
+      return -1;
     case BSON_TYPE_EOD:
-    case BSON_TYPE_UNDEFINED: return 0;
-    case BSON_TYPE_NULL: return 5;
+    case BSON_TYPE_UNDEFINED:
+      return 0;
+    case BSON_TYPE_NULL:
+      return 5;
     case BSON_TYPE_INT32:
     case BSON_TYPE_INT64:
     case BSON_TYPE_DOUBLE:
-    case BSON_TYPE_DECIMAL128: return 10;
+    case BSON_TYPE_DECIMAL128:
+      return 10;
     case BSON_TYPE_UTF8:
-    case BSON_TYPE_SYMBOL: return 15;
-    case BSON_TYPE_DOCUMENT: return 20;
-    case BSON_TYPE_ARRAY: return 25;
-    case BSON_TYPE_BINARY: return 30;
-    case BSON_TYPE_OID: return 35;
-    case BSON_TYPE_BOOL: return 40;
-    case BSON_TYPE_DATE_TIME: return 45;
-    case BSON_TYPE_TIMESTAMP: return 47;
-    case BSON_TYPE_REGEX: return 50;
-    case BSON_TYPE_DBPOINTER: return 55;
-    case BSON_TYPE_CODE: return 60;
-    case BSON_TYPE_CODEWSCOPE: return 65;
-    case BSON_TYPE_MAXKEY: return 127;
+    case BSON_TYPE_SYMBOL:
+      return 15;
+    case BSON_TYPE_DOCUMENT:
+      return 20;
+    case BSON_TYPE_ARRAY:
+      return 25;
+    case BSON_TYPE_BINARY:
+      return 30;
+    case BSON_TYPE_OID:
+      return 35;
+    case BSON_TYPE_BOOL:
+      return 40;
+    case BSON_TYPE_DATE_TIME:
+      return 45;
+    case BSON_TYPE_TIMESTAMP:
+      return 47;
+    case BSON_TYPE_REGEX:
+      return 50;
+    case BSON_TYPE_DBPOINTER:
+      return 55;
+    case BSON_TYPE_CODE:
+      return 60;
+    case BSON_TYPE_CODEWSCOPE:
+      return 65;
+    case BSON_TYPE_MAXKEY:
+      return 127;
   }
   return 0;
 }
@@ -65,7 +82,8 @@ int compare_numbers(const bson_iter_t* a, const bson_iter_t* b) {
 
 std::string_view string_of(const bson_iter_t* it) {
   std::uint32_t len = 0;
-  const char* s = BSON_ITER_HOLDS_SYMBOL(it) ? bson_iter_symbol(it, &len) : bson_iter_utf8(it, &len);
+  const char* s =
+      BSON_ITER_HOLDS_SYMBOL(it) ? bson_iter_symbol(it, &len) : bson_iter_utf8(it, &len);
   return {s, len};
 }
 
@@ -144,21 +162,26 @@ int compare_same_rank(const bson_iter_t* a, const bson_iter_t* b) {
     case BSON_TYPE_INT32:
     case BSON_TYPE_INT64:
     case BSON_TYPE_DOUBLE:
-    case BSON_TYPE_DECIMAL128: return compare_numbers(a, b);
+    case BSON_TYPE_DECIMAL128:
+      return compare_numbers(a, b);
     case BSON_TYPE_UTF8:
     case BSON_TYPE_SYMBOL: {
       auto x = string_of(a), y = string_of(b);
       return compare_bytes(x.data(), x.size(), y.data(), y.size());
     }
     case BSON_TYPE_DOCUMENT:
-    case BSON_TYPE_ARRAY: return compare_containers(a, b);
-    case BSON_TYPE_BINARY: return compare_binary(a, b);
+    case BSON_TYPE_ARRAY:
+      return compare_containers(a, b);
+    case BSON_TYPE_BINARY:
+      return compare_binary(a, b);
     case BSON_TYPE_OID: {
       int c = bson_oid_compare(bson_iter_oid(a), bson_iter_oid(b));
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
-    case BSON_TYPE_BOOL: return three_way(bson_iter_bool(a), bson_iter_bool(b));
-    case BSON_TYPE_DATE_TIME: return three_way(bson_iter_date_time(a), bson_iter_date_time(b));
+    case BSON_TYPE_BOOL:
+      return three_way(bson_iter_bool(a), bson_iter_bool(b));
+    case BSON_TYPE_DATE_TIME:
+      return three_way(bson_iter_date_time(a), bson_iter_date_time(b));
     case BSON_TYPE_TIMESTAMP: {
       std::uint32_t ta = 0, ia = 0, tb = 0, ib = 0;
       bson_iter_timestamp(a, &ta, &ia);
@@ -166,11 +189,16 @@ int compare_same_rank(const bson_iter_t* a, const bson_iter_t* b) {
       if (ta != tb) return three_way(ta, tb);
       return three_way(ia, ib);
     }
-    case BSON_TYPE_REGEX: return compare_regex(a, b);
-    case BSON_TYPE_DBPOINTER: return compare_dbpointer(a, b);
-    case BSON_TYPE_CODE: return compare_code(a, b);
-    case BSON_TYPE_CODEWSCOPE: return compare_code_with_scope(a, b);
-    default: return 0;  // MinKey, MaxKey, null, undefined: one value each
+    case BSON_TYPE_REGEX:
+      return compare_regex(a, b);
+    case BSON_TYPE_DBPOINTER:
+      return compare_dbpointer(a, b);
+    case BSON_TYPE_CODE:
+      return compare_code(a, b);
+    case BSON_TYPE_CODEWSCOPE:
+      return compare_code_with_scope(a, b);
+    default:
+      return 0;  // MinKey, MaxKey, null, undefined: one value each
   }
 }
 

@@ -50,7 +50,8 @@ std::optional<Doc> document_diff(const Node& before, const Node& after) {
   ScopedBson deletes, updates, inserts;
   std::vector<std::pair<std::string, Doc>> subdiffs;
   for (const Field& f : before.children) {
-    if (!after.find(f.name)) bson_append_bool(deletes.get(), f.name.data(), static_cast<int>(f.name.size()), false);
+    if (!after.find(f.name))
+      bson_append_bool(deletes.get(), f.name.data(), static_cast<int>(f.name.size()), false);
   }
   for (const Field& f : after.children) {
     const Node* old = before.find(f.name);
@@ -103,7 +104,8 @@ std::optional<Doc> array_diff(const Node& before, const Node& after) {
 
 bool is_array_diff(const bson_t* diff) {
   bson_iter_t it;
-  return bson_iter_init(&it, diff) && bson_iter_next(&it) && std::string_view(bson_iter_key(&it)) == "a";
+  return bson_iter_init(&it, diff) && bson_iter_next(&it) &&
+         std::string_view(bson_iter_key(&it)) == "a";
 }
 
 struct ArrayModification {
@@ -121,26 +123,34 @@ ArrayDiff parse_array_diff(const bson_t* diff) {
   ArrayDiff out;
   bson_iter_t it;
   bson_iter_init(&it, diff);
-  if (!bson_iter_next(&it) || std::string_view(bson_iter_key(&it)) != "a" || !BSON_ITER_HOLDS_BOOL(&it) ||
-      !bson_iter_bool(&it)) {
+  if (!bson_iter_next(&it) || std::string_view(bson_iter_key(&it)) != "a" ||
+      !BSON_ITER_HOLDS_BOOL(&it) || !bson_iter_bool(&it)) {
     throw_bad_diff(4770504, "Expected first field to be array header a: true");
   }
   while (bson_iter_next(&it)) {
     std::string_view key = bson_iter_key(&it);
     if (key == "l" && out.modifications.empty() && !out.new_size) {
-      if (!BSON_ITER_HOLDS_INT32(&it) || bson_iter_int32(&it) < 0) throw_bad_diff(4770507, "Expected l section to be type int");
+      if (!BSON_ITER_HOLDS_INT32(&it) || bson_iter_int32(&it) < 0)
+        throw_bad_diff(4770507, "Expected l section to be type int");
       out.new_size = static_cast<std::size_t>(bson_iter_int32(&it));
       continue;
     }
-    if (key.size() < 2) throw_bad_diff(4770521, "expected field name to be at least two characters long, but found: " + std::string(key));
-    if (!is_array_index(key.substr(1))) throw_bad_diff(4770512, "Expected integer but got " + std::string(key.substr(1)));
-    auto index = static_cast<std::size_t>(std::strtoul(std::string(key.substr(1)).c_str(), nullptr, 10));
+    if (key.size() < 2)
+      throw_bad_diff(
+          4770521,
+          "expected field name to be at least two characters long, but found: " + std::string(key));
+    if (!is_array_index(key.substr(1)))
+      throw_bad_diff(4770512, "Expected integer but got " + std::string(key.substr(1)));
+    auto index =
+        static_cast<std::size_t>(std::strtoul(std::string(key.substr(1)).c_str(), nullptr, 10));
     if (!out.modifications.empty() && index <= out.modifications.back().index) {
       throw_failed_to_parse("oplog diff: array indexes must ascend, found " + std::string(key));
     }
-    if (key[0] == 's' && !BSON_ITER_HOLDS_DOCUMENT(&it)) throw_bad_diff(4770501, "expected sub diff at index " + std::string(key.substr(1)));
+    if (key[0] == 's' && !BSON_ITER_HOLDS_DOCUMENT(&it))
+      throw_bad_diff(4770501, "expected sub diff at index " + std::string(key.substr(1)));
     if (key[0] != 'u' && key[0] != 's') {
-      throw_bad_diff(4770502, "Expected either 'u' (update) or 's' (sub diff) at index " + std::string(key.substr(1)));
+      throw_bad_diff(4770502, "Expected either 'u' (update) or 's' (sub diff) at index " +
+                                  std::string(key.substr(1)));
     }
     out.modifications.push_back(ArrayModification{index, key[0] == 'u', it});
   }
@@ -183,10 +193,13 @@ void apply_array_diff(Node& array, const bson_t* diff) {
   std::size_t index = 0;
   for (; index < array.children.size() && (!parsed.new_size || index < *parsed.new_size); ++index) {
     const Node& before = array.children[index].value;
-    result.push_back(Field{"", modification_at(index) ? modified_element(&before, *next++) : before});
+    result.push_back(
+        Field{"", modification_at(index) ? modified_element(&before, *next++) : before});
   }
-  for (; (parsed.new_size && index < *parsed.new_size) || next != parsed.modifications.end(); ++index) {
-    result.push_back(Field{"", modification_at(index) ? modified_element(nullptr, *next++) : Node::null()});
+  for (; (parsed.new_size && index < *parsed.new_size) || next != parsed.modifications.end();
+       ++index) {
+    result.push_back(
+        Field{"", modification_at(index) ? modified_element(nullptr, *next++) : Node::null()});
   }
   for (std::size_t i = 0; i < result.size(); ++i) result[i].name = std::to_string(i);
   array.children = std::move(result);
@@ -199,11 +212,13 @@ struct FieldModification {
 
 struct DocumentDiff {
   std::map<std::string, FieldModification> by_field;
-  std::vector<bson_iter_t> appended;  // u then i entries, in order: appended unless updated in place
+  std::vector<bson_iter_t>
+      appended;  // u then i entries, in order: appended unless updated in place
 };
 
 void add_modification(DocumentDiff& out, const std::string& name, FieldModification modification) {
-  if (!out.by_field.emplace(name, modification).second) throw_bad_diff(4728000, "duplicate field name in diff: " + name);
+  if (!out.by_field.emplace(name, modification).second)
+    throw_bad_diff(4728000, "duplicate field name in diff: " + name);
 }
 
 void add_section(DocumentDiff& out, const bson_iter_t* section, FieldModification::Kind kind) {
@@ -225,16 +240,25 @@ DocumentDiff parse_document_diff(const bson_t* diff) {
   while (bson_iter_next(&it)) {
     any = true;
     std::string_view key = bson_iter_key(&it);
-    int order = key == "d" ? 1 : key == "u" ? 2 : key == "i" ? 3 : (key.size() > 1 && key[0] == 's') ? 4 : 0;
+    int order = key == "d"                          ? 1
+                : key == "u"                        ? 2
+                : key == "i"                        ? 3
+                : (key.size() > 1 && key[0] == 's') ? 4
+                                                    : 0;
     if (order == 0 || order < previous || (order == previous && order != 4)) {
       throw_bad_diff(4770503, "Unexpected section: " + std::string(key) + " in document diff");
     }
-    if (!BSON_ITER_HOLDS_DOCUMENT(&it)) throw_bad_diff(4770507, "Expected " + std::string(key) + " section to be type object");
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+      throw_bad_diff(4770507, "Expected " + std::string(key) + " section to be type object");
     previous = order;
     if (order == 4) {
-      add_modification(out, std::string(key.substr(1)), FieldModification{FieldModification::kSubDiff, it});
+      add_modification(out, std::string(key.substr(1)),
+                       FieldModification{FieldModification::kSubDiff, it});
     } else {
-      add_section(out, &it, order == 1 ? FieldModification::kDelete : order == 2 ? FieldModification::kUpdate : FieldModification::kInsert);
+      add_section(out, &it,
+                  order == 1   ? FieldModification::kDelete
+                  : order == 2 ? FieldModification::kUpdate
+                               : FieldModification::kInsert);
     }
   }
   if (!any) throw_bad_diff(4770500, "Expected diff to be non-empty");
@@ -265,7 +289,8 @@ void apply_document_diff(Node& doc, const bson_t* diff) {
     const FieldModification& modification = found->second;
     switch (modification.kind) {
       case FieldModification::kDelete:
-      case FieldModification::kInsert: break;  // an insert of an existing field moves it to the end
+      case FieldModification::kInsert:
+        break;  // an insert of an existing field moves it to the end
       case FieldModification::kUpdate:
         result.push_back(Field{f.name, Node::from_iter(&modification.value)});
         updated_in_place.push_back(f.name);
@@ -278,7 +303,8 @@ void apply_document_diff(Node& doc, const bson_t* diff) {
   }
   for (const bson_iter_t& value : parsed.appended) {
     std::string name = bson_iter_key(&value);
-    if (std::find(updated_in_place.begin(), updated_in_place.end(), name) != updated_in_place.end()) continue;
+    if (std::find(updated_in_place.begin(), updated_in_place.end(), name) != updated_in_place.end())
+      continue;
     result.push_back(Field{name, Node::from_iter(&value)});
   }
   doc.children = std::move(result);

@@ -26,6 +26,7 @@ void apply_document_diff(Node& doc, const bson_t* diff);
 
 // Applies an operator update ({$set: ..., $unset: ...}) in place; also used for pre-5.0 oplog
 // entries. `array_filters` may be nullptr. Defined in update.cpp.
-void apply_operator_update(Node& root, const bson_t* update, bool is_insert, const bson_t* array_filters);
+void apply_operator_update(Node& root, const bson_t* update, bool is_insert,
+                           const bson_t* array_filters);
 
 }  // namespace sandbox

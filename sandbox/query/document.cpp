@@ -27,6 +27,8 @@ const bson_t* Doc::bson() const {
 }
 
 void throw_bad_value(const std::string& message) { throw CommandError(2, "BadValue", message); }
-void throw_failed_to_parse(const std::string& message) { throw CommandError(9, "FailedToParse", message); }
+void throw_failed_to_parse(const std::string& message) {
+  throw CommandError(9, "FailedToParse", message);
+}
 
 }  // namespace sandbox

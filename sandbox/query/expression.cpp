@@ -67,7 +67,8 @@ Value evaluate_object(const bson_iter_t* expr, const bson_t* root) {
     auto v = evaluate(&child, root);
     if (!v) continue;
     bson_iter_t vi = v->iter();
-    bson_append_iter(&child_doc, bson_iter_key(&child), static_cast<int>(bson_iter_key_len(&child)), &vi);
+    bson_append_iter(&child_doc, bson_iter_key(&child), static_cast<int>(bson_iter_key_len(&child)),
+                     &vi);
   }
   bson_append_document_end(out.get(), &child_doc);
   return value_of_container(out);
@@ -116,16 +117,23 @@ Value arithmetic(const std::string& op, const std::vector<std::optional<Value>>&
     if (is_nullish(args[i])) return Value::null();
     bson_iter_t it = args[i]->iter();
     if (!is_number(bson_iter_type(&it))) {
-      throw CommandError(14, "TypeMismatch", op + " only supports numeric types, not " + type_name(bson_iter_type(&it)));
+      throw CommandError(
+          14, "TypeMismatch",
+          op + " only supports numeric types, not " + type_name(bson_iter_type(&it)));
     }
     all_int = all_int && (BSON_ITER_HOLDS_INT32(&it) || BSON_ITER_HOLDS_INT64(&it));
     long double x = number_value(&it);
-    if (op == "$multiply") acc *= x;
-    else if (op == "$subtract" && i == 1) acc -= x;
-    else acc += x;
+    if (op == "$multiply")
+      acc *= x;
+    else if (op == "$subtract" && i == 1)
+      acc -= x;
+    else
+      acc += x;
   }
-  if (all_int && acc >= -2147483648.0L && acc <= 2147483647.0L) return Value::int32(static_cast<std::int32_t>(acc));
-  if (all_int && acc >= -9.2e18L && acc <= 9.2e18L) return Value::int64(static_cast<std::int64_t>(acc));
+  if (all_int && acc >= -2147483648.0L && acc <= 2147483647.0L)
+    return Value::int32(static_cast<std::int32_t>(acc));
+  if (all_int && acc >= -9.2e18L && acc <= 9.2e18L)
+    return Value::int64(static_cast<std::int64_t>(acc));
   return Value::dbl(static_cast<double>(acc));
 }
 
@@ -133,7 +141,8 @@ std::string string_arg(const std::optional<Value>& v, const std::string& op) {
   if (is_nullish(v)) return "";
   bson_iter_t it = v->iter();
   if (!BSON_ITER_HOLDS_UTF8(&it)) {
-    throw CommandError(16702, "Location16702", op + " only supports strings, not " + type_name(bson_iter_type(&it)));
+    throw CommandError(16702, "Location16702",
+                       op + " only supports strings, not " + type_name(bson_iter_type(&it)));
   }
   return bson_iter_utf8(&it, nullptr);
 }
@@ -144,7 +153,8 @@ Value string_value(const std::string& s) {
   return value_of_container(b);
 }
 
-std::optional<Value> evaluate_operator(const std::string& op, const bson_iter_t* arg, const bson_t* root) {
+std::optional<Value> evaluate_operator(const std::string& op, const bson_iter_t* arg,
+                                       const bson_t* root) {
   if (op == "$literal") return Value::of(arg);
   auto args = evaluate_args(arg, root);
   if (op == "$add" || op == "$subtract" || op == "$multiply") return arithmetic(op, args);
@@ -164,7 +174,9 @@ std::optional<Value> evaluate_operator(const std::string& op, const bson_iter_t*
   }
   if (op == "$toLower" || op == "$toUpper") {
     std::string s = args.empty() ? "" : string_arg(args[0], op);
-    for (char& c : s) c = static_cast<char>(op == "$toLower" ? std::tolower(static_cast<unsigned char>(c)) : std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : s)
+      c = static_cast<char>(op == "$toLower" ? std::tolower(static_cast<unsigned char>(c))
+                                             : std::toupper(static_cast<unsigned char>(c)));
     return string_value(s);
   }
   if (op == "$size") {

@@ -19,9 +19,9 @@ enum class AccKind { kSum, kAvg, kMin, kMax, kFirst, kLast, kPush, kAddToSet, kC
 
 AccKind accumulator_kind(const std::string& op) {
   static const std::map<std::string, AccKind> kKinds = {
-      {"$sum", AccKind::kSum},     {"$avg", AccKind::kAvg},   {"$min", AccKind::kMin},
-      {"$max", AccKind::kMax},     {"$first", AccKind::kFirst}, {"$last", AccKind::kLast},
-      {"$push", AccKind::kPush},   {"$addToSet", AccKind::kAddToSet}, {"$count", AccKind::kCount}};
+      {"$sum", AccKind::kSum},   {"$avg", AccKind::kAvg},           {"$min", AccKind::kMin},
+      {"$max", AccKind::kMax},   {"$first", AccKind::kFirst},       {"$last", AccKind::kLast},
+      {"$push", AccKind::kPush}, {"$addToSet", AccKind::kAddToSet}, {"$count", AccKind::kCount}};
   auto it = kKinds.find(op);
   if (it == kKinds.end()) throw_location(15952, "unknown group operator '" + op + "'");
   return it->second;
@@ -41,15 +41,16 @@ struct AccState {
   long double float_sum = 0;
   bool saw_double = false, saw_long = false, overflowed = false;
   std::int64_t count = 0;
-  std::optional<Value> value;        // $min/$max/$first/$last
+  std::optional<Value> value;  // $min/$max/$first/$last
   bool has_first = false;
-  std::vector<Value> values;         // $push/$addToSet
+  std::vector<Value> values;  // $push/$addToSet
 
   void add_number(const bson_iter_t* it) {
     ++count;
     if (BSON_ITER_HOLDS_INT32(it) || BSON_ITER_HOLDS_INT64(it)) {
       saw_long = saw_long || BSON_ITER_HOLDS_INT64(it);
-      if (!overflowed && __builtin_add_overflow(int_sum, bson_iter_as_int64(it), &int_sum)) overflowed = true;
+      if (!overflowed && __builtin_add_overflow(int_sum, bson_iter_as_int64(it), &int_sum))
+        overflowed = true;
       float_sum += number_value(it);
       return;
     }
@@ -59,7 +60,8 @@ struct AccState {
 
   Value sum_result() const {
     if (!saw_double && !overflowed) {
-      if (!saw_long && int_sum >= INT32_MIN && int_sum <= INT32_MAX) return Value::int32(static_cast<std::int32_t>(int_sum));
+      if (!saw_long && int_sum >= INT32_MIN && int_sum <= INT32_MAX)
+        return Value::int32(static_cast<std::int32_t>(int_sum));
       return Value::int64(int_sum);
     }
     return Value::dbl(static_cast<double>(float_sum));
@@ -93,18 +95,23 @@ void accumulate(AccState& s, const AccumulatorSpec& spec, const std::optional<Va
     case AccKind::kMin:
     case AccKind::kMax:
       if (nullish(v)) break;
-      if (!s.value || (spec.kind == AccKind::kMin ? compare(*v, *s.value) < 0 : compare(*v, *s.value) > 0)) s.value = v;
+      if (!s.value ||
+          (spec.kind == AccKind::kMin ? compare(*v, *s.value) < 0 : compare(*v, *s.value) > 0))
+        s.value = v;
       break;
     case AccKind::kFirst:
       if (!s.has_first) s.value = v.value_or(Value::null());
       s.has_first = true;
       break;
-    case AccKind::kLast: s.value = v.value_or(Value::null()); break;
+    case AccKind::kLast:
+      s.value = v.value_or(Value::null());
+      break;
     case AccKind::kPush:
       if (v) s.values.push_back(*v);
       break;
     case AccKind::kAddToSet:
-      if (v && std::none_of(s.values.begin(), s.values.end(), [&](const Value& x) { return compare(x, *v) == 0; })) {
+      if (v && std::none_of(s.values.begin(), s.values.end(),
+                            [&](const Value& x) { return compare(x, *v) == 0; })) {
         s.values.push_back(*v);
       }
       break;
@@ -120,15 +127,23 @@ void append_result(bson_t* out, const AccumulatorSpec& spec, const AccState& s) 
   };
   switch (spec.kind) {
     case AccKind::kSum:
-    case AccKind::kCount: append_value(s.sum_result()); break;
+    case AccKind::kCount:
+      append_value(s.sum_result());
+      break;
     case AccKind::kAvg:
-      if (s.count == 0) append_value(Value::null());
-      else append_value(Value::dbl(static_cast<double>((s.saw_double || s.overflowed ? s.float_sum : static_cast<long double>(s.int_sum)) / s.count)));
+      if (s.count == 0)
+        append_value(Value::null());
+      else
+        append_value(Value::dbl(static_cast<double>(
+            (s.saw_double || s.overflowed ? s.float_sum : static_cast<long double>(s.int_sum)) /
+            s.count)));
       break;
     case AccKind::kMin:
     case AccKind::kMax:
     case AccKind::kFirst:
-    case AccKind::kLast: append_value(s.value.value_or(Value::null())); break;
+    case AccKind::kLast:
+      append_value(s.value.value_or(Value::null()));
+      break;
     case AccKind::kPush:
     case AccKind::kAddToSet: {
       bson_t array;
@@ -170,7 +185,8 @@ std::vector<AccumulatorSpec> parse_accumulators(const bson_t* spec, Value& id_ex
     bson_iter_t op;
     bson_iter_init(&op, &acc);
     bson_iter_next(&op);
-    accumulators.push_back(AccumulatorSpec{name, accumulator_kind(bson_iter_key(&op)), Value::of(&op)});
+    accumulators.push_back(
+        AccumulatorSpec{name, accumulator_kind(bson_iter_key(&op)), Value::of(&op)});
   }
   if (!has_id) throw_location(15955, "a group specification must include an _id");
   return accumulators;
@@ -188,7 +204,8 @@ struct KeyLess {
 }  // namespace
 
 std::vector<Doc> run_group(const std::vector<Doc>& input, const bson_iter_t* spec_iter) {
-  if (!BSON_ITER_HOLDS_DOCUMENT(spec_iter)) throw_location(15947, "a group's fields must be specified in an object");
+  if (!BSON_ITER_HOLDS_DOCUMENT(spec_iter))
+    throw_location(15947, "a group's fields must be specified in an object");
   bson_t spec;
   init_static_from_iter(spec_iter, &spec);
   Value id_expression;
@@ -215,7 +232,8 @@ std::vector<Doc> run_group(const std::vector<Doc>& input, const bson_iter_t* spe
     ScopedBson result;
     bson_iter_t key = group.key.iter();
     bson_append_iter(result.get(), "_id", 3, &key);
-    for (std::size_t i = 0; i < accumulators.size(); ++i) append_result(result.get(), accumulators[i], group.states[i]);
+    for (std::size_t i = 0; i < accumulators.size(); ++i)
+      append_result(result.get(), accumulators[i], group.states[i]);
     out.push_back(result.to_doc());
   }
   return out;

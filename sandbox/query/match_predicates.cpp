@@ -22,7 +22,7 @@ bool regex_matches(const Regex& regex, const PathValue& pv) {
   if (BSON_ITER_HOLDS_UTF8(&pv.it) || BSON_ITER_HOLDS_SYMBOL(&pv.it)) {
     std::uint32_t len = 0;
     const char* s = BSON_ITER_HOLDS_UTF8(&pv.it) ? bson_iter_utf8(&pv.it, &len)
-                                                  : bson_iter_symbol(&pv.it, &len);
+                                                 : bson_iter_symbol(&pv.it, &len);
     return regex.search(std::string_view(s, len));
   }
   if (BSON_ITER_HOLDS_REGEX(&pv.it)) {
@@ -60,10 +60,14 @@ class Compare final : public ValuePredicate {
       if (pv.missing || canonical_type_rank(bson_iter_type(&pv.it)) != want_rank) return false;
       int c = compare_values(&pv.it, &want);
       switch (op_) {
-        case CompareOp::kLt: return c < 0;
-        case CompareOp::kLte: return c <= 0;
-        case CompareOp::kGt: return c > 0;
-        case CompareOp::kGte: return c >= 0;
+        case CompareOp::kLt:
+          return c < 0;
+        case CompareOp::kLte:
+          return c <= 0;
+        case CompareOp::kGt:
+          return c > 0;
+        case CompareOp::kGte:
+          return c >= 0;
       }
       return false;
     });
@@ -99,8 +103,8 @@ class Exists final : public ValuePredicate {
  public:
   explicit Exists(bool should_exist) : should_exist_(should_exist) {}
   bool matches(const std::vector<PathValue>& values) const override {
-    bool exists = std::any_of(values.begin(), values.end(),
-                              [](const PathValue& pv) { return !pv.missing; });
+    bool exists =
+        std::any_of(values.begin(), values.end(), [](const PathValue& pv) { return !pv.missing; });
     return exists == should_exist_;
   }
 
@@ -238,7 +242,9 @@ class Not final : public ValuePredicate {
 
 }  // namespace
 
-std::unique_ptr<ValuePredicate> make_equal(Value v) { return std::make_unique<Equal>(std::move(v)); }
+std::unique_ptr<ValuePredicate> make_equal(Value v) {
+  return std::make_unique<Equal>(std::move(v));
+}
 std::unique_ptr<ValuePredicate> make_compare(CompareOp op, Value v) {
   return std::make_unique<Compare>(op, std::move(v));
 }

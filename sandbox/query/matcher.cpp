@@ -13,7 +13,8 @@ std::string key_of(const bson_iter_t* it) { return {bson_iter_key(it), bson_iter
 
 class AndExpr final : public MatchExpr {
  public:
-  explicit AndExpr(std::vector<std::unique_ptr<MatchExpr>> children) : children_(std::move(children)) {}
+  explicit AndExpr(std::vector<std::unique_ptr<MatchExpr>> children)
+      : children_(std::move(children)) {}
   bool matches(const bson_t* doc) const override {
     for (const auto& child : children_) {
       if (!child->matches(doc)) return false;
@@ -65,7 +66,8 @@ std::vector<std::unique_ptr<MatchExpr>> parse_logical_list(const bson_iter_t* it
   bson_iter_t child;
   if (ok) bson_iter_recurse(it, &child);
   while (ok && bson_iter_next(&child)) {
-    if (!BSON_ITER_HOLDS_DOCUMENT(&child)) throw_bad_value(op + " argument's entries must be objects");
+    if (!BSON_ITER_HOLDS_DOCUMENT(&child))
+      throw_bad_value(op + " argument's entries must be objects");
     bson_t sub;
     init_static_from_iter(&child, &sub);
     children.push_back(parse_filter(&sub));
@@ -122,10 +124,14 @@ std::unique_ptr<ValuePredicate> parse_type(const bson_iter_t* it) {
     }
     auto code = integral_value(t);
     if (!code) throw_bad_value("type must be represented as a number or a string");
-    if (*code == -1) types.push_back(BSON_TYPE_MINKEY);
-    else if (*code == 127) types.push_back(BSON_TYPE_MAXKEY);
-    else if (*code >= 1 && *code <= 19) types.push_back(static_cast<bson_type_t>(*code));
-    else throw_bad_value("Invalid numerical type code: " + std::to_string(*code));
+    if (*code == -1)
+      types.push_back(BSON_TYPE_MINKEY);
+    else if (*code == 127)
+      types.push_back(BSON_TYPE_MAXKEY);
+    else if (*code >= 1 && *code <= 19)
+      types.push_back(static_cast<bson_type_t>(*code));
+    else
+      throw_bad_value("Invalid numerical type code: " + std::to_string(*code));
   };
   if (BSON_ITER_HOLDS_ARRAY(it)) {
     bson_iter_t child;
@@ -151,7 +157,8 @@ std::unique_ptr<ValuePredicate> parse_mod(const bson_iter_t* it) {
   bson_iter_t child;
   bson_iter_recurse(it, &child);
   while (bson_iter_next(&child)) {
-    if (!is_number(bson_iter_type(&child))) throw_bad_value("malformed mod, divisor and remainder must be numbers");
+    if (!is_number(bson_iter_type(&child)))
+      throw_bad_value("malformed mod, divisor and remainder must be numbers");
     args.push_back(static_cast<std::int64_t>(number_value(&child)));
   }
   if (args.size() < 2) throw_bad_value("malformed mod, not enough elements");
@@ -170,7 +177,8 @@ std::unique_ptr<ValuePredicate> parse_all(const bson_iter_t* it) {
       bson_iter_t op;
       bson_iter_recurse(&vi, &op);
       bson_iter_next(&op);
-      if (std::strcmp(bson_iter_key(&op), "$elemMatch") != 0) throw_bad_value("no $ expressions in $all");
+      if (std::strcmp(bson_iter_key(&op), "$elemMatch") != 0)
+        throw_bad_value("no $ expressions in $all");
       Predicates one = parse_field_spec(&vi);
       for (auto& p : one) each.push_back(std::move(p));
     } else {
@@ -274,7 +282,8 @@ Predicates parse_operator_object(const bson_iter_t* spec) {
     }
   }
   if (options && !regex) throw_bad_value("$options needs a $regex");
-  if (regex) predicates.push_back(make_regex(parse_regex_operator(&*regex, options ? &*options : nullptr)));
+  if (regex)
+    predicates.push_back(make_regex(parse_regex_operator(&*regex, options ? &*options : nullptr)));
   return predicates;
 }
 

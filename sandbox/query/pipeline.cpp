@@ -18,7 +18,8 @@ namespace {
 using Docs = std::vector<Doc>;
 
 Docs stage_match(Docs input, const bson_iter_t* arg) {
-  if (!BSON_ITER_HOLDS_DOCUMENT(arg)) throw_location(15959, "the match filter must be an expression in an object");
+  if (!BSON_ITER_HOLDS_DOCUMENT(arg))
+    throw_location(15959, "the match filter must be an expression in an object");
   bson_t filter;
   init_static_from_iter(arg, &filter);
   Matcher matcher(&filter);
@@ -27,37 +28,48 @@ Docs stage_match(Docs input, const bson_iter_t* arg) {
 }
 
 Docs stage_count(const Docs& input, const bson_iter_t* arg) {
-  if (!BSON_ITER_HOLDS_UTF8(arg)) throw_location(40156, "the count field must be a non-empty string");
+  if (!BSON_ITER_HOLDS_UTF8(arg))
+    throw_location(40156, "the count field must be a non-empty string");
   std::string name = bson_iter_utf8(arg, nullptr);
   if (name.empty()) throw_location(40157, "the count field must be a non-empty string");
   if (name[0] == '$') throw_location(40158, "the count field cannot be a $-prefixed path");
-  if (name.find('.') != std::string::npos) throw_location(40160, "the count field cannot contain '.'");
+  if (name.find('.') != std::string::npos)
+    throw_location(40160, "the count field cannot contain '.'");
   if (input.empty()) return {};  // $count over nothing outputs no document
   ScopedBson out;
-  bson_append_int32(out.get(), name.data(), static_cast<int>(name.size()), static_cast<std::int32_t>(input.size()));
+  bson_append_int32(out.get(), name.data(), static_cast<int>(name.size()),
+                    static_cast<std::int32_t>(input.size()));
   return {out.to_doc()};
 }
 
 Docs stage_sort(Docs input, const bson_iter_t* arg) {
-  if (!BSON_ITER_HOLDS_DOCUMENT(arg)) throw_location(15973, "the $sort key specification must be an object");
+  if (!BSON_ITER_HOLDS_DOCUMENT(arg))
+    throw_location(15973, "the $sort key specification must be an object");
   bson_t spec;
   init_static_from_iter(arg, &spec);
   if (bson_empty(&spec)) throw_location(15976, "$sort stage must have at least one sort key");
-  std::stable_sort(input.begin(), input.end(),
-                   [&](const Doc& a, const Doc& b) { return compare_for_sort(a.bson(), b.bson(), &spec) < 0; });
+  std::stable_sort(input.begin(), input.end(), [&](const Doc& a, const Doc& b) {
+    return compare_for_sort(a.bson(), b.bson(), &spec) < 0;
+  });
   return input;
 }
 
 std::int64_t non_negative_integer(const bson_iter_t* arg, const std::string& stage, int code) {
   auto n = integral_value(arg);
-  if (!n) throw_location(code, "invalid argument to " + stage + " stage: Expected an integer: " + field_to_json(stage, arg));
-  if (*n < 0) throw_location(code, "invalid argument to " + stage + " stage: Expected a non-negative number in: " + field_to_json(stage, arg));
+  if (!n)
+    throw_location(code, "invalid argument to " + stage +
+                             " stage: Expected an integer: " + field_to_json(stage, arg));
+  if (*n < 0)
+    throw_location(code,
+                   "invalid argument to " + stage +
+                       " stage: Expected a non-negative number in: " + field_to_json(stage, arg));
   return *n;
 }
 
 Docs stage_skip(Docs input, const bson_iter_t* arg) {
   auto n = static_cast<std::size_t>(non_negative_integer(arg, "$skip", 15956));
-  input.erase(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(std::min(n, input.size())));
+  input.erase(input.begin(),
+              input.begin() + static_cast<std::ptrdiff_t>(std::min(n, input.size())));
   return input;
 }
 
@@ -69,10 +81,12 @@ Docs stage_limit(Docs input, const bson_iter_t* arg) {
 }
 
 Docs stage_project(Docs input, const bson_iter_t* arg) {
-  if (!BSON_ITER_HOLDS_DOCUMENT(arg)) throw_location(15969, "$project specification must be an object");
+  if (!BSON_ITER_HOLDS_DOCUMENT(arg))
+    throw_location(15969, "$project specification must be an object");
   bson_t spec;
   init_static_from_iter(arg, &spec);
-  if (bson_empty(&spec)) throw_location(51272, "projection specification must have at least one field");
+  if (bson_empty(&spec))
+    throw_location(51272, "projection specification must have at least one field");
   for (Doc& d : input) d = project(d.bson(), &spec);
   return input;
 }
@@ -81,7 +95,9 @@ Docs stage_unset(Docs input, const bson_iter_t* arg) {
   // {$unset: "a"} or {$unset: ["a", "b.c"]} is an exclusion projection.
   ScopedBson spec;
   auto add = [&](const bson_iter_t* name) {
-    if (!BSON_ITER_HOLDS_UTF8(name)) throw_location(31120, "$unset specification must be a string or an array containing only string values");
+    if (!BSON_ITER_HOLDS_UTF8(name))
+      throw_location(
+          31120, "$unset specification must be a string or an array containing only string values");
     bson_append_int32(spec.get(), bson_iter_utf8(name, nullptr), -1, 0);
   };
   if (BSON_ITER_HOLDS_ARRAY(arg)) {
@@ -98,7 +114,8 @@ Docs stage_unset(Docs input, const bson_iter_t* arg) {
 // $addFields / $set: each field's expression is evaluated and set at its (dotted) path;
 // existing fields are replaced in place, new ones appended.
 Docs stage_add_fields(Docs input, const bson_iter_t* arg) {
-  if (!BSON_ITER_HOLDS_DOCUMENT(arg)) throw_location(40272, "$addFields specification stage must be an object");
+  if (!BSON_ITER_HOLDS_DOCUMENT(arg))
+    throw_location(40272, "$addFields specification stage must be an object");
   for (Doc& d : input) {
     Node root = Node::from_document(d.bson());
     bson_iter_t field;
@@ -116,8 +133,10 @@ Docs stage_add_fields(Docs input, const bson_iter_t* arg) {
         }
         node = child;
       }
-      if (Node* existing = node->find(parts.back())) *existing = Node::from_value(*v);
-      else node->append(parts.back(), Node::from_value(*v));
+      if (Node* existing = node->find(parts.back()))
+        *existing = Node::from_value(*v);
+      else
+        node->append(parts.back(), Node::from_value(*v));
     }
     d = root.to_doc();
   }
@@ -154,10 +173,12 @@ Docs stage_unwind(const Docs& input, const bson_iter_t* arg) {
     bson_t spec;
     init_static_from_iter(arg, &spec);
     bson_iter_t it;
-    if (find_field(&spec, "path", &it) && BSON_ITER_HOLDS_UTF8(&it)) path = bson_iter_utf8(&it, nullptr);
+    if (find_field(&spec, "path", &it) && BSON_ITER_HOLDS_UTF8(&it))
+      path = bson_iter_utf8(&it, nullptr);
     if (find_field(&spec, "preserveNullAndEmptyArrays", &it)) keep_empty = bson_iter_as_bool(&it);
   }
-  if (path.size() < 2 || path[0] != '$') throw_location(28818, "path option to $unwind stage should be prefixed with a '$': " + path);
+  if (path.size() < 2 || path[0] != '$')
+    throw_location(28818, "path option to $unwind stage should be prefixed with a '$': " + path);
   auto parts = split_path(path.substr(1));
   Docs out;
   for (const Doc& d : input) {
@@ -203,7 +224,8 @@ Docs run_stage(Docs input, const std::string& name, const bson_iter_t* arg) {
   if (name == "$project") return stage_project(std::move(input), arg);
   if (name == "$unset") return stage_unset(std::move(input), arg);
   if (name == "$addFields" || name == "$set") return stage_add_fields(std::move(input), arg);
-  if (name == "$replaceRoot" || name == "$replaceWith") return stage_replace_root(std::move(input), arg, name == "$replaceWith");
+  if (name == "$replaceRoot" || name == "$replaceWith")
+    return stage_replace_root(std::move(input), arg, name == "$replaceWith");
   if (name == "$unwind") return stage_unwind(input, arg);
   throw_location(40324, "Unrecognized pipeline stage name: '" + name + "'");
 }
@@ -215,12 +237,14 @@ std::vector<Doc> run_pipeline(std::vector<Doc> input, const bson_t* pipeline) {
   if (!bson_iter_init(&stage, pipeline)) throw_failed_to_parse("invalid pipeline");
   while (bson_iter_next(&stage)) {
     if (!BSON_ITER_HOLDS_DOCUMENT(&stage)) {
-      throw CommandError(14, "TypeMismatch", "Each element of the 'pipeline' array must be an object");
+      throw CommandError(14, "TypeMismatch",
+                         "Each element of the 'pipeline' array must be an object");
     }
     bson_t spec;
     init_static_from_iter(&stage, &spec);
     if (bson_count_keys(&spec) != 1) {
-      throw_location(40323, "A pipeline stage specification object must contain exactly one field.");
+      throw_location(40323,
+                     "A pipeline stage specification object must contain exactly one field.");
     }
     bson_iter_t op;
     bson_iter_init(&op, &spec);

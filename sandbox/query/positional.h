@@ -29,11 +29,13 @@ class ArrayFilters {
   void check_all_used() const;
   // The concrete paths `parts` stands for in `root`: every element for $[], the matching
   // elements for $[id]. throws BadValue when a positional part does not reach an array.
-  std::vector<std::vector<std::string>> expand(const Node& root, const std::vector<std::string>& parts) const;
+  std::vector<std::vector<std::string>> expand(const Node& root,
+                                               const std::vector<std::string>& parts) const;
 
  private:
   void expand_from(const Node* node, const std::vector<std::string>& parts, std::size_t next,
-                   std::vector<std::string> prefix, std::vector<std::vector<std::string>>& out) const;
+                   std::vector<std::string> prefix,
+                   std::vector<std::vector<std::string>>& out) const;
   bool element_matches(const std::string& id, const Node& element) const;
 
   std::map<std::string, std::shared_ptr<MatchExpr>> filters_;

@@ -14,10 +14,10 @@ namespace {
 
 struct ProjNode {
   enum Action { kNone, kInclude, kExclude, kComputed, kSlice, kElemMatch } action = kNone;
-  std::optional<Value> expression;                 // kComputed
-  std::int64_t slice_skip = 0, slice_limit = 0;    // kSlice: skip may count from the end
+  std::optional<Value> expression;               // kComputed
+  std::int64_t slice_skip = 0, slice_limit = 0;  // kSlice: skip may count from the end
   bool slice_has_skip = false;
-  std::shared_ptr<MatchExpr> elem_match;           // kElemMatch on documents
+  std::shared_ptr<MatchExpr> elem_match;                   // kElemMatch on documents
   std::vector<std::pair<std::string, ProjNode>> children;  // spec order
 
   ProjNode* find(const std::string& name) {
@@ -26,7 +26,9 @@ struct ProjNode {
     }
     return nullptr;
   }
-  const ProjNode* find(const std::string& name) const { return const_cast<ProjNode*>(this)->find(name); }
+  const ProjNode* find(const std::string& name) const {
+    return const_cast<ProjNode*>(this)->find(name);
+  }
   bool has_computed() const {
     if (action == kComputed) return true;
     for (const auto& [n, child] : children) {
@@ -61,7 +63,10 @@ class Spec {
       if (BSON_ITER_HOLDS_DOCUMENT(&it) && !is_operator_object(&it)) {
         bson_t nested;
         init_static_from_iter(&it, &nested);
-        if (bson_empty(&nested)) throw CommandError(51270, "Location51270", "An empty sub-projection is not a valid value. Found empty object at path");
+        if (bson_empty(&nested))
+          throw CommandError(
+              51270, "Location51270",
+              "An empty sub-projection is not a valid value. Found empty object at path");
         add_fields(&nested, path + ".");
         continue;
       }
@@ -103,7 +108,8 @@ class Spec {
       if (path.find('.') != std::string::npos) {
         throw_bad_value("Cannot use $elemMatch projection on a nested field.");
       }
-      if (!BSON_ITER_HOLDS_DOCUMENT(&op)) throw_bad_value("elemMatch: Invalid argument, object required.");
+      if (!BSON_ITER_HOLDS_DOCUMENT(&op))
+        throw_bad_value("elemMatch: Invalid argument, object required.");
       leaf.action = ProjNode::kElemMatch;
       bson_t sub;
       init_static_from_iter(&op, &sub);
@@ -140,7 +146,8 @@ class Spec {
 
   void decide_mode(const std::string& path, ProjNode::Action action) {
     // $elemMatch projects like an inclusion (other fields go), $slice like an exclusion.
-    bool include = action == ProjNode::kInclude || action == ProjNode::kComputed || action == ProjNode::kElemMatch;
+    bool include = action == ProjNode::kInclude || action == ProjNode::kComputed ||
+                   action == ProjNode::kElemMatch;
     bool exclude = action == ProjNode::kExclude;
     if (include && mode_ == Mode::kExclusion) {
       throw CommandError(31253, "Location31253",
@@ -184,7 +191,8 @@ void append_value(bson_t* out, const std::string& key, const bson_iter_t* it) {
   bson_append_iter(out, key.data(), static_cast<int>(key.size()), it);
 }
 
-void append_slice(bson_t* out, const std::string& key, const bson_iter_t* it, const ProjNode& node) {
+void append_slice(bson_t* out, const std::string& key, const bson_iter_t* it,
+                  const ProjNode& node) {
   if (!BSON_ITER_HOLDS_ARRAY(it)) {
     append_value(out, key, it);
     return;
@@ -194,7 +202,8 @@ void append_slice(bson_t* out, const std::string& key, const bson_iter_t* it, co
   auto size = static_cast<std::int64_t>(bson_count_keys(&array_in));
   std::int64_t begin = 0, count = 0;
   if (node.slice_has_skip) {
-    begin = node.slice_skip >= 0 ? node.slice_skip : std::max<std::int64_t>(0, size + node.slice_skip);
+    begin =
+        node.slice_skip >= 0 ? node.slice_skip : std::max<std::int64_t>(0, size + node.slice_skip);
     count = node.slice_limit;
   } else if (node.slice_limit >= 0) {
     count = node.slice_limit;
@@ -215,7 +224,8 @@ void append_slice(bson_t* out, const std::string& key, const bson_iter_t* it, co
   bson_append_array_end(out, &array_out);
 }
 
-void append_elem_match(bson_t* out, const std::string& key, const bson_iter_t* it, const ProjNode& node) {
+void append_elem_match(bson_t* out, const std::string& key, const bson_iter_t* it,
+                       const ProjNode& node) {
   if (!BSON_ITER_HOLDS_ARRAY(it)) return;
   bson_iter_t child;
   bson_iter_recurse(it, &child);
@@ -232,11 +242,12 @@ void append_elem_match(bson_t* out, const std::string& key, const bson_iter_t* i
   }
 }
 
-void project_document(const bson_t* doc, const ProjNode& node, bool inclusion, const bson_t* root, bson_t* out);
+void project_document(const bson_t* doc, const ProjNode& node, bool inclusion, const bson_t* root,
+                      bson_t* out);
 
 // A field whose spec has children: documents recurse, arrays apply the spec to each element.
-void project_nested(const std::string& key, const bson_iter_t* it, const ProjNode& node, bool inclusion,
-                    const bson_t* root, bson_t* out) {
+void project_nested(const std::string& key, const bson_iter_t* it, const ProjNode& node,
+                    bool inclusion, const bson_t* root, bson_t* out) {
   if (BSON_ITER_HOLDS_DOCUMENT(it)) {
     bson_t sub, child_out;
     init_static_from_iter(it, &sub);
@@ -261,7 +272,8 @@ void project_nested(const std::string& key, const bson_iter_t* it, const ProjNod
   }
 }
 
-void append_computed(const std::string& key, const ProjNode& node, const bson_t* root, bson_t* out) {
+void append_computed(const std::string& key, const ProjNode& node, const bson_t* root,
+                     bson_t* out) {
   if (node.action == ProjNode::kComputed) {
     bson_iter_t expr = node.expression->iter();
     auto v = evaluate(&expr, root);
@@ -278,7 +290,8 @@ void append_computed(const std::string& key, const ProjNode& node, const bson_t*
   bson_append_document_end(out, &child_out);
 }
 
-void project_document(const bson_t* doc, const ProjNode& node, bool inclusion, const bson_t* root, bson_t* out) {
+void project_document(const bson_t* doc, const ProjNode& node, bool inclusion, const bson_t* root,
+                      bson_t* out) {
   std::vector<std::string> seen;
   bson_iter_t it;
   bson_iter_init(&it, doc);
@@ -291,12 +304,22 @@ void project_document(const bson_t* doc, const ProjNode& node, bool inclusion, c
       continue;
     }
     switch (child->action) {
-      case ProjNode::kInclude: append_value(out, key, &it); break;
-      case ProjNode::kExclude: break;
-      case ProjNode::kComputed: break;  // appended below
-      case ProjNode::kSlice: append_slice(out, key, &it, *child); break;
-      case ProjNode::kElemMatch: append_elem_match(out, key, &it, *child); break;
-      case ProjNode::kNone: project_nested(key, &it, *child, inclusion, root, out); break;
+      case ProjNode::kInclude:
+        append_value(out, key, &it);
+        break;
+      case ProjNode::kExclude:
+        break;
+      case ProjNode::kComputed:
+        break;  // appended below
+      case ProjNode::kSlice:
+        append_slice(out, key, &it, *child);
+        break;
+      case ProjNode::kElemMatch:
+        append_elem_match(out, key, &it, *child);
+        break;
+      case ProjNode::kNone:
+        project_nested(key, &it, *child, inclusion, root, out);
+        break;
     }
   }
   // Computed fields come after the document's own fields, in spec order.

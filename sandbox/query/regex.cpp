@@ -54,12 +54,22 @@ Regex::Regex(std::string pattern, std::string options)
   bool dot_all = false, extended = false;
   for (char c : options_) {
     switch (c) {
-      case 'i': flags |= std::regex::icase; break;
-      case 'm': flags |= std::regex::multiline; break;
-      case 's': dot_all = true; break;
-      case 'x': extended = true; break;
-      case 'u': break;  // UTF-8 mode: the default for MongoDB, a no-op here
-      default: throw_bad_value(std::string("invalid flag in regex options: ") + c);
+      case 'i':
+        flags |= std::regex::icase;
+        break;
+      case 'm':
+        flags |= std::regex::multiline;
+        break;
+      case 's':
+        dot_all = true;
+        break;
+      case 'x':
+        extended = true;
+        break;
+      case 'u':
+        break;  // UTF-8 mode: the default for MongoDB, a no-op here
+      default:
+        throw_bad_value(std::string("invalid flag in regex options: ") + c);
     }
   }
   try {

@@ -61,7 +61,8 @@ int compare_for_sort(const bson_t* a, const bson_t* b, const bson_t* sort_spec) 
   if (!bson_iter_init(&spec, sort_spec)) throw_bad_value("invalid sort specification");
   while (bson_iter_next(&spec)) {
     if (!is_number(bson_iter_type(&spec))) {
-      throw_bad_value("Illegal key in $sort specification: " + field_to_json(bson_iter_key(&spec), &spec));
+      throw_bad_value("Illegal key in $sort specification: " +
+                      field_to_json(bson_iter_key(&spec), &spec));
     }
     long double direction = number_value(&spec);
     if (direction != 1 && direction != -1) {

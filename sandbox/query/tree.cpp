@@ -22,7 +22,8 @@ Node Node::from_iter(const bson_iter_t* it) {
   }
   bson_iter_t child;
   bson_iter_recurse(it, &child);
-  while (bson_iter_next(&child)) node.children.push_back(Field{bson_iter_key(&child), from_iter(&child)});
+  while (bson_iter_next(&child))
+    node.children.push_back(Field{bson_iter_key(&child), from_iter(&child)});
   return node;
 }
 
@@ -42,7 +43,9 @@ Node* Node::find(const std::string& name) {
   return nullptr;
 }
 
-const Node* Node::find(const std::string& name) const { return const_cast<Node*>(this)->find(name); }
+const Node* Node::find(const std::string& name) const {
+  return const_cast<Node*>(this)->find(name);
+}
 
 Node& Node::append(const std::string& name, Node value) {
   children.push_back(Field{name, std::move(value)});
@@ -50,7 +53,8 @@ Node& Node::append(const std::string& name, Node value) {
 }
 
 bool Node::remove(const std::string& name) {
-  auto it = std::find_if(children.begin(), children.end(), [&](const Field& f) { return f.name == name; });
+  auto it = std::find_if(children.begin(), children.end(),
+                         [&](const Field& f) { return f.name == name; });
   if (it == children.end()) return false;
   children.erase(it);
   return true;
@@ -66,7 +70,8 @@ void Node::append_to(bson_t* parent, const std::string& key) const {
   } else if (is_array()) {
     bson_t child;
     bson_append_array_begin(parent, key.data(), key_len, &child);
-    for (std::size_t i = 0; i < children.size(); ++i) children[i].value.append_to(&child, std::to_string(i));
+    for (std::size_t i = 0; i < children.size(); ++i)
+      children[i].value.append_to(&child, std::to_string(i));
     bson_append_array_end(parent, &child);
   } else {
     bson_iter_t it = scalar.iter();

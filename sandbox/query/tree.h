@@ -33,10 +33,10 @@ struct Node {
   Node& append(const std::string& name, Node value);
   bool remove(const std::string& name);  // false when absent
 
-  Doc to_doc() const;                          // REQUIRES: is_document()
-  Value to_value() const;                      // any node as a Value
+  Doc to_doc() const;      // REQUIRES: is_document()
+  Value to_value() const;  // any node as a Value
   void append_to(bson_t* parent, const std::string& key) const;
-  bool operator==(const Node& other) const;    // same bytes
+  bool operator==(const Node& other) const;  // same bytes
 };
 
 struct Field {

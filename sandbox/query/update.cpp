@@ -31,14 +31,16 @@ std::vector<std::string> checked_parts(const std::string& path) {
   auto parts = split_path(path);
   for (const std::string& part : parts) {
     if (part.empty()) {
-      throw CommandError(56, "EmptyFieldName",
-                         "The update path '" + path + "' contains an empty field name, which is not allowed.");
+      throw CommandError(
+          56, "EmptyFieldName",
+          "The update path '" + path + "' contains an empty field name, which is not allowed.");
     }
     if (part == "$") {
       throw_bad_value("The positional operator did not find the match needed from the query.");
     }
     if (part[0] == '$' && !is_positional_part(part)) {
-      throw_bad_value("The dollar ($) prefixed field '" + part + "' in '" + path + "' is not valid for storage.");
+      throw_bad_value("The dollar ($) prefixed field '" + part + "' in '" + path +
+                      "' is not valid for storage.");
     }
   }
   return parts;
@@ -51,12 +53,14 @@ std::vector<UpdateOp> parse_operations(const bson_t* update) {
   while (bson_iter_next(&it)) {
     std::string op = bson_iter_key(&it);
     if (!is_known_update_operator(op)) {
-      throw_failed_to_parse("Unknown modifier: " + op +
-                            ". Expected a valid update modifier or pipeline-style update specified as an array");
+      throw_failed_to_parse(
+          "Unknown modifier: " + op +
+          ". Expected a valid update modifier or pipeline-style update specified as an array");
     }
     if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
-      throw_failed_to_parse("Modifiers operate on fields but we found type " + type_name(bson_iter_type(&it)) +
-                            " instead. For example: {$mod: {<field>: ...}} not " + field_to_json(op, &it));
+      throw_failed_to_parse(
+          "Modifiers operate on fields but we found type " + type_name(bson_iter_type(&it)) +
+          " instead. For example: {$mod: {<field>: ...}} not " + field_to_json(op, &it));
     }
     bson_iter_t field;
     bson_iter_recurse(&it, &field);
@@ -65,18 +69,21 @@ std::vector<UpdateOp> parse_operations(const bson_t* update) {
       u.parts = checked_parts(u.path);
       if (op == "$rename") {
         if (!BSON_ITER_HOLDS_UTF8(&field)) {
-          throw_bad_value("The 'to' field for $rename must be a string: " + field_to_json(u.path, &field));
+          throw_bad_value("The 'to' field for $rename must be a string: " +
+                          field_to_json(u.path, &field));
         }
         u.target_path = bson_iter_utf8(&field, nullptr);
         if (u.target_path == u.path) {
-          throw_bad_value("The source and target field for $rename must differ: " + field_to_json(u.path, &field));
+          throw_bad_value("The source and target field for $rename must differ: " +
+                          field_to_json(u.path, &field));
         }
         u.target_parts = checked_parts(u.target_path);
         auto dynamic = [](const std::vector<std::string>& parts) {
           return std::any_of(parts.begin(), parts.end(), is_positional_part);
         };
         if (dynamic(u.parts) || dynamic(u.target_parts)) {
-          throw_bad_value("The source and target field for $rename may not be dynamic: " + field_to_json(u.path, &field));
+          throw_bad_value("The source and target field for $rename may not be dynamic: " +
+                          field_to_json(u.path, &field));
         }
       }
       ops.push_back(std::move(u));
@@ -103,7 +110,8 @@ void check_conflicts(const std::vector<UpdateOp>& ops) {
       if (is_prefix(a, b) || is_prefix(b, a)) {
         const auto& shorter = a.size() <= b.size() ? a : b;
         throw CommandError(40, "ConflictingUpdateOperators",
-                           "Updating the path '" + join_path(b, b.size()) + "' would create a conflict at '" +
+                           "Updating the path '" + join_path(b, b.size()) +
+                               "' would create a conflict at '" +
                                join_path(shorter, shorter.size()) + "'");
       }
     }
@@ -112,12 +120,14 @@ void check_conflicts(const std::vector<UpdateOp>& ops) {
 
 // MongoDB 5.0+: string names in lexicographic order, numeric names in numeric order.
 bool part_less(const std::string& a, const std::string& b) {
-  if (is_array_index(a) && is_array_index(b)) return std::strtoul(a.c_str(), nullptr, 10) < std::strtoul(b.c_str(), nullptr, 10);
+  if (is_array_index(a) && is_array_index(b))
+    return std::strtoul(a.c_str(), nullptr, 10) < std::strtoul(b.c_str(), nullptr, 10);
   return a < b;
 }
 
 bool path_less(const UpdateOp& x, const UpdateOp& y) {
-  return std::lexicographical_compare(x.parts.begin(), x.parts.end(), y.parts.begin(), y.parts.end(), part_less);
+  return std::lexicographical_compare(x.parts.begin(), x.parts.end(), y.parts.begin(),
+                                      y.parts.end(), part_less);
 }
 
 void check_id_unchanged(const Node& before, const Node& after) {
@@ -125,8 +135,9 @@ void check_id_unchanged(const Node& before, const Node& after) {
   if (!old_id) return;
   const Node* new_id = after.find("_id");
   if (!new_id || !(*new_id == *old_id)) {
-    throw CommandError(66, "ImmutableField",
-                       "Performing an update on the path '_id' would modify the immutable field '_id'");
+    throw CommandError(
+        66, "ImmutableField",
+        "Performing an update on the path '_id' would modify the immutable field '_id'");
   }
 }
 
@@ -134,9 +145,10 @@ Node apply_replacement(const Node& before, const bson_t* replacement) {
   Node after = Node::from_document(replacement);
   for (const Field& f : after.children) {
     if (!f.name.empty() && f.name[0] == '$') {
-      throw CommandError(52, "DollarPrefixedFieldName",
-                         "The dollar ($) prefixed field '" + f.name + "' in '" + f.name +
-                             "' is not allowed in the context of an update's replacement document.");
+      throw CommandError(
+          52, "DollarPrefixedFieldName",
+          "The dollar ($) prefixed field '" + f.name + "' in '" + f.name +
+              "' is not allowed in the context of an update's replacement document.");
     }
   }
   const Node* old_id = before.find("_id");
@@ -145,7 +157,8 @@ Node apply_replacement(const Node& before, const bson_t* replacement) {
     Value v = new_id->to_value();
     bson_iter_t it = v.iter();
     throw CommandError(66, "ImmutableField",
-                       "After applying the update, the (immutable) field '_id' was found to have been altered to " +
+                       "After applying the update, the (immutable) field '_id' was found to have "
+                       "been altered to " +
                            field_to_json("_id", &it));
   }
   // _id leads the document: the original one when the replacement leaves it out.
@@ -158,22 +171,27 @@ Node apply_replacement(const Node& before, const bson_t* replacement) {
 }
 
 void check_pipeline_update_stages(const bson_t* pipeline) {
-  static const std::vector<std::string> kAllowed = {"$addFields", "$set", "$project", "$unset", "$replaceRoot", "$replaceWith"};
+  static const std::vector<std::string> kAllowed = {"$addFields", "$set",         "$project",
+                                                    "$unset",     "$replaceRoot", "$replaceWith"};
   bson_iter_t stage;
   bson_iter_init(&stage, pipeline);
   while (bson_iter_next(&stage)) {
     bson_iter_t op;
-    if (!BSON_ITER_HOLDS_DOCUMENT(&stage) || !bson_iter_recurse(&stage, &op) || !bson_iter_next(&op)) continue;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&stage) || !bson_iter_recurse(&stage, &op) ||
+        !bson_iter_next(&op))
+      continue;
     std::string name = bson_iter_key(&op);
     if (std::find(kAllowed.begin(), kAllowed.end(), name) == kAllowed.end()) {
-      throw CommandError(72, "InvalidOptions", name + " is not allowed to be used within an update");
+      throw CommandError(72, "InvalidOptions",
+                         name + " is not allowed to be used within an update");
     }
   }
 }
 
 }  // namespace
 
-void apply_operator_update(Node& root, const bson_t* update, bool is_insert, const bson_t* array_filters) {
+void apply_operator_update(Node& root, const bson_t* update, bool is_insert,
+                           const bson_t* array_filters) {
   std::vector<UpdateOp> ops = parse_operations(update);
   check_conflicts(ops);
   ArrayFilters filters(array_filters);
@@ -206,7 +224,8 @@ UpdateOutcome apply_update(const bson_t* doc, const bson_t* update, bool is_inse
   return apply_update(doc, update, is_insert, nullptr);
 }
 
-UpdateOutcome apply_update(const bson_t* doc, const bson_t* update, bool is_insert, const bson_t* array_filters) {
+UpdateOutcome apply_update(const bson_t* doc, const bson_t* update, bool is_insert,
+                           const bson_t* array_filters) {
   Node before = Node::from_document(doc);
   Doc original = Doc::copy_of(doc);
   if (is_replacement_update(update)) {
@@ -234,7 +253,8 @@ UpdateOutcome apply_pipeline_update(const bson_t* doc, const bson_t* pipeline) {
   Node before = Node::from_document(doc);
   Node after = Node::from_document(result.at(0).bson());
   const Node* old_id = before.find("_id");
-  if (old_id && !after.find("_id")) after.children.insert(after.children.begin(), Field{"_id", *old_id});
+  if (old_id && !after.find("_id"))
+    after.children.insert(after.children.begin(), Field{"_id", *old_id});
   check_id_unchanged(before, after);
   Doc updated = after.to_doc();
   bool changed = !(updated == original);

@@ -19,8 +19,9 @@ std::vector<Node> values_to_add(const UpdateOp& op, bson_t* modifiers_out_spec =
     bson_iter_t each;
     if (find_field(&spec, "$each", &each)) {
       if (!BSON_ITER_HOLDS_ARRAY(&each)) {
-        throw_bad_value("The argument to $each in " + op.op + " must be an array but it was of type: " +
-                        type_name(bson_iter_type(&each)));
+        throw_bad_value(
+            "The argument to $each in " + op.op +
+            " must be an array but it was of type: " + type_name(bson_iter_type(&each)));
       }
       bson_iter_t child;
       bson_iter_recurse(&each, &child);
@@ -63,7 +64,8 @@ void sort_elements(std::vector<Field>& elements, const bson_iter_t* sort) {
 void slice_elements(std::vector<Field>& elements, std::int64_t n) {
   auto size = static_cast<std::int64_t>(elements.size());
   if (n >= 0 && n < size) elements.resize(static_cast<std::size_t>(n));
-  if (n < 0 && -n < size) elements.erase(elements.begin(), elements.end() - static_cast<std::ptrdiff_t>(-n));
+  if (n < 0 && -n < size)
+    elements.erase(elements.begin(), elements.end() - static_cast<std::ptrdiff_t>(-n));
 }
 
 }  // namespace
@@ -90,7 +92,8 @@ void apply_push(Node& array, const UpdateOp& op) {
   }
   auto size = static_cast<std::int64_t>(array.children.size());
   std::int64_t at = size;
-  if (position) at = *position >= 0 ? std::min(*position, size) : std::max<std::int64_t>(0, size + *position);
+  if (position)
+    at = *position >= 0 ? std::min(*position, size) : std::max<std::int64_t>(0, size + *position);
   std::vector<Field> added;
   for (Node& v : values) added.push_back(Field{"", std::move(v)});
   array.children.insert(array.children.begin() + at, std::make_move_iterator(added.begin()),
@@ -113,8 +116,10 @@ void apply_pop(Node& array, const UpdateOp& op) {
     throw_failed_to_parse("$pop expects 1 or -1, found: " + field_to_json("", &op.arg));
   }
   if (array.children.empty()) return;
-  if (*direction > 0) array.children.pop_back();
-  else array.children.erase(array.children.begin());
+  if (*direction > 0)
+    array.children.pop_back();
+  else
+    array.children.erase(array.children.begin());
 }
 
 void apply_pull(Node& array, const UpdateOp& op) {
@@ -123,12 +128,15 @@ void apply_pull(Node& array, const UpdateOp& op) {
   std::unique_ptr<MatchExpr> doc_filter;
   std::vector<Node> listed;
   if (op.op == "$pullAll") {
-    if (!BSON_ITER_HOLDS_ARRAY(&op.arg)) throw_bad_value("$pullAll requires an array argument but was given a " + type_name(bson_iter_type(&op.arg)));
+    if (!BSON_ITER_HOLDS_ARRAY(&op.arg))
+      throw_bad_value("$pullAll requires an array argument but was given a " +
+                      type_name(bson_iter_type(&op.arg)));
     bson_iter_t child;
     bson_iter_recurse(&op.arg, &child);
     while (bson_iter_next(&child)) listed.push_back(Node::from_iter(&child));
     remove = [&](const Node& n) {
-      return std::any_of(listed.begin(), listed.end(), [&](const Node& l) { return compare_nodes(n, l) == 0; });
+      return std::any_of(listed.begin(), listed.end(),
+                         [&](const Node& l) { return compare_nodes(n, l) == 0; });
     };
   } else if (is_operator_object(&op.arg) || BSON_ITER_HOLDS_REGEX(&op.arg)) {
     // {$pull: {a: {$gte: 6}}} tests each element as a value.
@@ -143,7 +151,9 @@ void apply_pull(Node& array, const UpdateOp& op) {
     bson_t filter;
     init_static_from_iter(&op.arg, &filter);
     doc_filter = parse_filter(&filter);
-    remove = [&](const Node& n) { return n.is_document() && doc_filter->matches(n.to_doc().bson()); };
+    remove = [&](const Node& n) {
+      return n.is_document() && doc_filter->matches(n.to_doc().bson());
+    };
   } else {
     Node wanted = Node::from_iter(&op.arg);
     remove = [wanted](const Node& n) { return compare_nodes(n, wanted) == 0; };

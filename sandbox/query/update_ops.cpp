@@ -25,7 +25,9 @@ std::string node_json(const std::string& name, const Node& node) {
   return field_to_json(name, &it);
 }
 
-std::size_t index_of(const std::string& part) { return static_cast<std::size_t>(std::strtoul(part.c_str(), nullptr, 10)); }
+std::size_t index_of(const std::string& part) {
+  return static_cast<std::size_t>(std::strtoul(part.c_str(), nullptr, 10));
+}
 
 // The child `part` of a document or array, or nullptr.
 Node* child_of(Node& parent, const std::string& part) {
@@ -49,10 +51,12 @@ void set_child(Node& parent, const std::string& parent_name, const std::string& 
     return;
   }
   if (!parent.is_array() || !is_array_index(part)) {
-    throw_path_not_viable("Cannot create field '" + part + "' in element " + node_json(parent_name, parent));
+    throw_path_not_viable("Cannot create field '" + part + "' in element " +
+                          node_json(parent_name, parent));
   }
   std::size_t i = index_of(part);
-  while (parent.children.size() <= i) parent.append(std::to_string(parent.children.size()), Node::null());
+  while (parent.children.size() <= i)
+    parent.append(std::to_string(parent.children.size()), Node::null());
   parent.children[i].value = std::move(value);
 }
 
@@ -66,7 +70,8 @@ Node* parent_of(Node& root, const std::vector<std::string>& parts, bool create) 
     if (!child) {
       if (!create) return nullptr;
       if (!node->is_container() || (node->is_array() && !is_array_index(parts[i]))) {
-        throw_path_not_viable("Cannot create field '" + parts[i] + "' in element " + node_json(name, *node));
+        throw_path_not_viable("Cannot create field '" + parts[i] + "' in element " +
+                              node_json(name, *node));
       }
       set_child(*node, name, parts[i], Node::empty_document());
       child = child_of(*node, parts[i]);
@@ -75,7 +80,8 @@ Node* parent_of(Node& root, const std::vector<std::string>& parts, bool create) 
     node = child;
   }
   if (create && !node->is_container()) {
-    throw_path_not_viable("Cannot create field '" + parts.back() + "' in element " + node_json(name, *node));
+    throw_path_not_viable("Cannot create field '" + parts.back() + "' in element " +
+                          node_json(name, *node));
   }
   return node;
 }
@@ -102,10 +108,14 @@ enum class NumKind { kInt32, kInt64, kDouble, kDecimal };
 
 NumKind kind_of(bson_type_t t) {
   switch (t) {
-    case BSON_TYPE_INT32: return NumKind::kInt32;
-    case BSON_TYPE_INT64: return NumKind::kInt64;
-    case BSON_TYPE_DECIMAL128: return NumKind::kDecimal;
-    default: return NumKind::kDouble;
+    case BSON_TYPE_INT32:
+      return NumKind::kInt32;
+    case BSON_TYPE_INT64:
+      return NumKind::kInt64;
+    case BSON_TYPE_DECIMAL128:
+      return NumKind::kDecimal;
+    default:
+      return NumKind::kDouble;
   }
 }
 
@@ -132,7 +142,8 @@ Value arithmetic(const bson_iter_t* a, const bson_iter_t* b, bool multiply) {
     std::int64_t x = bson_iter_as_int64(a), y = bson_iter_as_int64(b), r = 0;
     bool overflow = multiply ? __builtin_mul_overflow(x, y, &r) : __builtin_add_overflow(x, y, &r);
     if (!overflow) {
-      if (k == NumKind::kInt32 && r >= INT32_MIN && r <= INT32_MAX) return Value::int32(static_cast<std::int32_t>(r));
+      if (k == NumKind::kInt32 && r >= INT32_MIN && r <= INT32_MAX)
+        return Value::int32(static_cast<std::int32_t>(r));
       return Value::int64(r);
     }
     k = NumKind::kDouble;
@@ -145,10 +156,14 @@ Value arithmetic(const bson_iter_t* a, const bson_iter_t* b, bool multiply) {
 
 Value zero_like(const bson_iter_t* arg) {
   switch (kind_of(bson_iter_type(arg))) {
-    case NumKind::kInt32: return Value::int32(0);
-    case NumKind::kInt64: return Value::int64(0);
-    case NumKind::kDecimal: return decimal_value(0);
-    case NumKind::kDouble: break;
+    case NumKind::kInt32:
+      return Value::int32(0);
+    case NumKind::kInt64:
+      return Value::int64(0);
+    case NumKind::kDecimal:
+      return decimal_value(0);
+    case NumKind::kDouble:
+      break;
   }
   return Value::dbl(0);
 }
@@ -165,8 +180,9 @@ void apply_arithmetic(Node& root, const UpdateOp& op, const UpdateContext& ctx) 
     return;
   }
   if (!is_number(existing->type)) {
-    throw_type_mismatch("Cannot apply " + op.op + " to a value of non-numeric type. {_id: " + ctx.id_json +
-                        "} has the field '" + op.parts.back() + "' of non-numeric type " + type_name(existing->type));
+    throw_type_mismatch("Cannot apply " + op.op + " to a value of non-numeric type. {_id: " +
+                        ctx.id_json + "} has the field '" + op.parts.back() +
+                        "' of non-numeric type " + type_name(existing->type));
   }
   bson_iter_t current = existing->scalar.iter();
   *existing = Node::from_value(arithmetic(&current, &op.arg, multiply));
@@ -191,33 +207,43 @@ void apply_current_date(Node& root, const UpdateOp& op) {
     init_static_from_iter(&op.arg, &spec);
     bson_iter_t type;
     std::string name;
-    if (find_field(&spec, "$type", &type) && BSON_ITER_HOLDS_UTF8(&type)) name = bson_iter_utf8(&type, nullptr);
+    if (find_field(&spec, "$type", &type) && BSON_ITER_HOLDS_UTF8(&type))
+      name = bson_iter_utf8(&type, nullptr);
     if (name != "date" && name != "timestamp") {
-      throw_bad_value("The '$type' string field is required to be 'date' or 'timestamp': "
-                      "{$currentDate: {field : {$type: 'date'}}}");
+      throw_bad_value(
+          "The '$type' string field is required to be 'date' or 'timestamp': "
+          "{$currentDate: {field : {$type: 'date'}}}");
     }
     timestamp = name == "timestamp";
   } else if (!BSON_ITER_HOLDS_BOOL(&op.arg)) {
-    throw_bad_value(type_name(bson_iter_type(&op.arg)) + " is not valid type for $currentDate. "
-                    "Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).");
+    throw_bad_value(
+        type_name(bson_iter_type(&op.arg)) +
+        " is not valid type for $currentDate. "
+        "Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).");
   }
   auto now = std::chrono::system_clock::now().time_since_epoch();
   ScopedBson b;
   if (timestamp) {
-    bson_append_timestamp(b.get(), "", 0, static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()), 1);
+    bson_append_timestamp(
+        b.get(), "", 0,
+        static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()),
+        1);
   } else {
-    bson_append_date_time(b.get(), "", 0, std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+    bson_append_date_time(b.get(), "", 0,
+                          std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
   }
   set_at(root, op.parts, Node::from_document(b.get()).children.front().value);
 }
 
-void check_rename_path(const std::string& path, const std::vector<std::string>& parts, Node& root, bool source) {
+void check_rename_path(const std::string& path, const std::vector<std::string>& parts, Node& root,
+                       bool source) {
   Node* node = &root;
   for (std::size_t i = 0; i + 1 < parts.size() && node; ++i) {
     node = node->is_container() ? child_of(*node, parts[i]) : nullptr;
     if (node && node->is_array()) {
       throw_bad_value(std::string("The ") + (source ? "source" : "destination") +
-                      " field cannot be an array element, '" + path + "' has an array along the way");
+                      " field cannot be an array element, '" + path +
+                      "' has an array along the way");
     }
   }
 }
@@ -252,14 +278,15 @@ Node* array_at(Node& root, const UpdateOp& op, const UpdateContext& ctx, bool cr
     return existing_at(root, op.parts);
   }
   if (!existing->is_array()) {
-    throw_bad_value("The field '" + op.path + "' must be an array but is of type " + type_name(existing->type) +
-                    " in document {_id: " + ctx.id_json + "}");
+    throw_bad_value("The field '" + op.path + "' must be an array but is of type " +
+                    type_name(existing->type) + " in document {_id: " + ctx.id_json + "}");
   }
   return existing;
 }
 
 void renumber(Node& array) {
-  for (std::size_t i = 0; i < array.children.size(); ++i) array.children[i].name = std::to_string(i);
+  for (std::size_t i = 0; i < array.children.size(); ++i)
+    array.children[i].name = std::to_string(i);
 }
 
 }  // namespace
@@ -271,8 +298,9 @@ void apply_pull(Node& array, const UpdateOp& op);
 void apply_pop(Node& array, const UpdateOp& op);
 
 bool is_known_update_operator(const std::string& op) {
-  static const char* const kOps[] = {"$set", "$unset", "$inc", "$mul", "$min", "$max", "$rename", "$push",
-                                     "$addToSet", "$pop", "$pull", "$pullAll", "$currentDate", "$setOnInsert"};
+  static const char* const kOps[] = {"$set",  "$unset",   "$inc",         "$mul",        "$min",
+                                     "$max",  "$rename",  "$push",        "$addToSet",   "$pop",
+                                     "$pull", "$pullAll", "$currentDate", "$setOnInsert"};
   return std::any_of(std::begin(kOps), std::end(kOps), [&](const char* k) { return op == k; });
 }
 
@@ -294,18 +322,24 @@ void apply_operator(Node& root, const UpdateOp& op, const UpdateContext& ctx) {
     apply_rename(root, op);
   } else if (o == "$push" || o == "$addToSet") {
     Node* array = array_at(root, op, ctx, true);
-    if (o == "$push") apply_push(*array, op);
-    else apply_add_to_set(*array, op);
+    if (o == "$push")
+      apply_push(*array, op);
+    else
+      apply_add_to_set(*array, op);
     renumber(*array);
   } else if (o == "$pull" || o == "$pullAll" || o == "$pop") {
     Node* existing = existing_at(root, op.parts);
     if (!existing) return;
     if (!existing->is_array()) {
-      if (o == "$pop") throw_type_mismatch("Path '" + op.path + "' contains an element of non-array type '" + type_name(existing->type) + "'");
+      if (o == "$pop")
+        throw_type_mismatch("Path '" + op.path + "' contains an element of non-array type '" +
+                            type_name(existing->type) + "'");
       throw_bad_value("Cannot apply " + o + " to a non-array value");
     }
-    if (o == "$pop") apply_pop(*existing, op);
-    else apply_pull(*existing, op);
+    if (o == "$pop")
+      apply_pop(*existing, op);
+    else
+      apply_pull(*existing, op);
     renumber(*existing);
   }
 }

@@ -52,10 +52,13 @@ void check_single_values(const std::vector<Equality>& equalities) {
         throw CommandError(54, "NotSingleValueField",
                            "cannot infer query fields to set, path '" + a + "' is matched twice");
       }
-      auto prefix_of = [](const std::string& p, const std::string& q) { return q.rfind(p + ".", 0) == 0; };
+      auto prefix_of = [](const std::string& p, const std::string& q) {
+        return q.rfind(p + ".", 0) == 0;
+      };
       if (prefix_of(a, b) || prefix_of(b, a)) {
-        throw CommandError(54, "NotSingleValueField",
-                           "cannot infer query fields to set, both paths '" + a + "' and '" + b + "' are matched");
+        throw CommandError(
+            54, "NotSingleValueField",
+            "cannot infer query fields to set, both paths '" + a + "' and '" + b + "' are matched");
       }
     }
   }

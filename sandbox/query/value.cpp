@@ -83,9 +83,12 @@ bool is_number(bson_type_t t) {
 
 long double number_value(const bson_iter_t* it) {
   switch (bson_iter_type(it)) {
-    case BSON_TYPE_INT32: return bson_iter_int32(it);
-    case BSON_TYPE_INT64: return static_cast<long double>(bson_iter_int64(it));
-    case BSON_TYPE_DOUBLE: return bson_iter_double(it);
+    case BSON_TYPE_INT32:
+      return bson_iter_int32(it);
+    case BSON_TYPE_INT64:
+      return static_cast<long double>(bson_iter_int64(it));
+    case BSON_TYPE_DOUBLE:
+      return bson_iter_double(it);
     case BSON_TYPE_DECIMAL128: {
       bson_decimal128_t dec;
       bson_iter_decimal128(it, &dec);
@@ -96,7 +99,8 @@ long double number_value(const bson_iter_t* it) {
       if (std::strcmp(text, "-Infinity") == 0) return -HUGE_VALL;
       return std::strtold(text, nullptr);
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -122,17 +126,27 @@ struct TypeNameEntry {
   const char* name;
 };
 constexpr TypeNameEntry kTypeNames[] = {
-    {BSON_TYPE_DOUBLE, "double"},     {BSON_TYPE_UTF8, "string"},
-    {BSON_TYPE_DOCUMENT, "object"},   {BSON_TYPE_ARRAY, "array"},
-    {BSON_TYPE_BINARY, "binData"},    {BSON_TYPE_UNDEFINED, "undefined"},
-    {BSON_TYPE_OID, "objectId"},      {BSON_TYPE_BOOL, "bool"},
-    {BSON_TYPE_DATE_TIME, "date"},    {BSON_TYPE_NULL, "null"},
-    {BSON_TYPE_REGEX, "regex"},       {BSON_TYPE_DBPOINTER, "dbPointer"},
-    {BSON_TYPE_CODE, "javascript"},   {BSON_TYPE_SYMBOL, "symbol"},
+    {BSON_TYPE_DOUBLE, "double"},
+    {BSON_TYPE_UTF8, "string"},
+    {BSON_TYPE_DOCUMENT, "object"},
+    {BSON_TYPE_ARRAY, "array"},
+    {BSON_TYPE_BINARY, "binData"},
+    {BSON_TYPE_UNDEFINED, "undefined"},
+    {BSON_TYPE_OID, "objectId"},
+    {BSON_TYPE_BOOL, "bool"},
+    {BSON_TYPE_DATE_TIME, "date"},
+    {BSON_TYPE_NULL, "null"},
+    {BSON_TYPE_REGEX, "regex"},
+    {BSON_TYPE_DBPOINTER, "dbPointer"},
+    {BSON_TYPE_CODE, "javascript"},
+    {BSON_TYPE_SYMBOL, "symbol"},
     {BSON_TYPE_CODEWSCOPE, "javascriptWithScope"},
-    {BSON_TYPE_INT32, "int"},         {BSON_TYPE_TIMESTAMP, "timestamp"},
-    {BSON_TYPE_INT64, "long"},        {BSON_TYPE_DECIMAL128, "decimal"},
-    {BSON_TYPE_MINKEY, "minKey"},     {BSON_TYPE_MAXKEY, "maxKey"},
+    {BSON_TYPE_INT32, "int"},
+    {BSON_TYPE_TIMESTAMP, "timestamp"},
+    {BSON_TYPE_INT64, "long"},
+    {BSON_TYPE_DECIMAL128, "decimal"},
+    {BSON_TYPE_MINKEY, "minKey"},
+    {BSON_TYPE_MAXKEY, "maxKey"},
 };
 }  // namespace
 

@@ -45,8 +45,12 @@ TEST(QueryCompare, NumbersCompareByValueAcrossTypes) {
   EXPECT_LT(compare_json(R"({"$numberInt": "1"})", R"({"$numberDouble": "1.5"})"), 0);
   EXPECT_GT(compare_json(R"({"$numberDecimal": "2.5"})", R"({"$numberDouble": "2.25"})"), 0);
   // int64 values beyond double precision still compare exactly.
-  EXPECT_LT(compare_json(R"({"$numberLong": "9007199254740992"})", R"({"$numberLong": "9007199254740993"})"), 0);
-  EXPECT_GT(compare_json(R"({"$numberLong": "9007199254740993"})", R"({"$numberDouble": "9007199254740992"})"), 0);
+  EXPECT_LT(compare_json(R"({"$numberLong": "9007199254740992"})",
+                         R"({"$numberLong": "9007199254740993"})"),
+            0);
+  EXPECT_GT(compare_json(R"({"$numberLong": "9007199254740993"})",
+                         R"({"$numberDouble": "9007199254740992"})"),
+            0);
 }
 
 TEST(QueryCompare, NanSortsBelowAllNumbersAndNegativeZeroEqualsZero) {
@@ -66,9 +70,9 @@ TEST(QueryCompare, StringsCompareAsBytes) {
 
 TEST(QueryCompare, ObjectsCompareFieldByField) {
   EXPECT_LT(compare_json(R"({"a": 1})", R"({"a": 2})"), 0);
-  EXPECT_LT(compare_json(R"({"a": 1})", R"({"b": 0})"), 0);           // field names
-  EXPECT_LT(compare_json(R"({"a": 1})", R"({"a": 1, "b": 1})"), 0);   // prefix first
-  EXPECT_LT(compare_json(R"({"a": 99})", R"({"a": "x"})"), 0);        // type before value
+  EXPECT_LT(compare_json(R"({"a": 1})", R"({"b": 0})"), 0);                  // field names
+  EXPECT_LT(compare_json(R"({"a": 1})", R"({"a": 1, "b": 1})"), 0);          // prefix first
+  EXPECT_LT(compare_json(R"({"a": 99})", R"({"a": "x"})"), 0);               // type before value
   EXPECT_NE(compare_json(R"({"a": 1, "b": 2})", R"({"b": 2, "a": 1})"), 0);  // order matters
   EXPECT_EQ(compare_json(R"({"a": {"b": 1.0}})", R"({"a": {"b": 1}})"), 0);
 }
@@ -83,33 +87,47 @@ TEST(QueryCompare, ArraysCompareElementByElement) {
 TEST(QueryCompare, BinDataByLengthThenSubtypeThenBytes) {
   // Longer data sorts after shorter regardless of bytes.
   EXPECT_LT(compare_json(R"({"$binary": {"base64": "/w==", "subType": "00"}})",
-                         R"({"$binary": {"base64": "AAA=", "subType": "00"}})"), 0);
+                         R"({"$binary": {"base64": "AAA=", "subType": "00"}})"),
+            0);
   EXPECT_LT(compare_json(R"({"$binary": {"base64": "/w==", "subType": "00"}})",
-                         R"({"$binary": {"base64": "AA==", "subType": "04"}})"), 0);
+                         R"({"$binary": {"base64": "AA==", "subType": "04"}})"),
+            0);
   EXPECT_LT(compare_json(R"({"$binary": {"base64": "AA==", "subType": "00"}})",
-                         R"({"$binary": {"base64": "AQ==", "subType": "00"}})"), 0);
+                         R"({"$binary": {"base64": "AQ==", "subType": "00"}})"),
+            0);
 }
 
 TEST(QueryCompare, ScalarTypesCompareByValue) {
-  EXPECT_LT(compare_json(R"({"$oid": "5f0000000000000000000001"})", R"({"$oid": "5f0000000000000000000002"})"), 0);
+  EXPECT_LT(compare_json(R"({"$oid": "5f0000000000000000000001"})",
+                         R"({"$oid": "5f0000000000000000000002"})"),
+            0);
   EXPECT_LT(compare_json("false", "true"), 0);
-  EXPECT_LT(compare_json(R"({"$date": {"$numberLong": "-5"}})", R"({"$date": {"$numberLong": "3"}})"), 0);
-  EXPECT_LT(compare_json(R"({"$timestamp": {"t": 1, "i": 9}})", R"({"$timestamp": {"t": 2, "i": 1}})"), 0);
-  EXPECT_LT(compare_json(R"({"$timestamp": {"t": 2, "i": 1}})", R"({"$timestamp": {"t": 2, "i": 2}})"), 0);
+  EXPECT_LT(
+      compare_json(R"({"$date": {"$numberLong": "-5"}})", R"({"$date": {"$numberLong": "3"}})"), 0);
+  EXPECT_LT(
+      compare_json(R"({"$timestamp": {"t": 1, "i": 9}})", R"({"$timestamp": {"t": 2, "i": 1}})"),
+      0);
+  EXPECT_LT(
+      compare_json(R"({"$timestamp": {"t": 2, "i": 1}})", R"({"$timestamp": {"t": 2, "i": 2}})"),
+      0);
   // Timestamps are unsigned: t = 2^31 + 1 is greater than 1.
-  EXPECT_GT(compare_json(R"({"$timestamp": {"t": 2147483649, "i": 0}})", R"({"$timestamp": {"t": 1, "i": 0}})"), 0);
+  EXPECT_GT(compare_json(R"({"$timestamp": {"t": 2147483649, "i": 0}})",
+                         R"({"$timestamp": {"t": 1, "i": 0}})"),
+            0);
   EXPECT_LT(compare_json(R"({"$regularExpression": {"pattern": "a", "options": "i"}})",
-                         R"({"$regularExpression": {"pattern": "b", "options": ""}})"), 0);
+                         R"({"$regularExpression": {"pattern": "b", "options": ""}})"),
+            0);
   EXPECT_LT(compare_json(R"({"$regularExpression": {"pattern": "a", "options": ""}})",
-                         R"({"$regularExpression": {"pattern": "a", "options": "i"}})"), 0);
+                         R"({"$regularExpression": {"pattern": "a", "options": "i"}})"),
+            0);
   EXPECT_EQ(compare_json(R"({"$minKey": 1})", R"({"$minKey": 1})"), 0);
   EXPECT_EQ(compare_json("null", "null"), 0);
 }
 
 TEST(QueryCompare, IsAntisymmetricOverAMixedSample) {
   std::vector<std::string> sample = kAscendingByType;
-  sample.insert(sample.end(), {R"({"$numberDouble": "NaN"})", R"(-1.5)", R"({"$numberLong": "7"})", R"("")",
-                               R"({})", R"([])", R"(true)", R"({"$undefined": true})"});
+  sample.insert(sample.end(), {R"({"$numberDouble": "NaN"})", R"(-1.5)", R"({"$numberLong": "7"})",
+                               R"("")", R"({})", R"([])", R"(true)", R"({"$undefined": true})"});
   for (const auto& a : sample) {
     for (const auto& b : sample) {
       EXPECT_EQ(sign(compare_json(a, b)), -sign(compare_json(b, a))) << a << " vs " << b;

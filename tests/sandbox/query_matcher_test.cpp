@@ -23,20 +23,21 @@ TEST(QueryMatcher, DottedPathsThroughDocumentsAndArrays) {
   EXPECT_TRUE(matches(R"({"a.b": 2})", R"({"a": [{"b": 1}, {"b": 2}]})"));
   EXPECT_FALSE(matches(R"({"a.b": 3})", R"({"a": [{"b": 1}, {"b": 2}]})"));
   EXPECT_TRUE(matches(R"({"a.b.c": 5})", R"({"a": [{"b": [{"c": 4}, {"c": 5}]}]})"));
-  EXPECT_TRUE(matches(R"({"a.1": "y"})", R"({"a": ["x", "y"]})"));   // numeric part indexes
+  EXPECT_TRUE(matches(R"({"a.1": "y"})", R"({"a": ["x", "y"]})"));  // numeric part indexes
   EXPECT_FALSE(matches(R"({"a.0": "y"})", R"({"a": ["x", "y"]})"));
   EXPECT_TRUE(matches(R"({"a.0.b": 1})", R"({"a": [{"b": 1}]})"));
   EXPECT_FALSE(matches(R"({"a.b": 1})", R"({"a": 1})"));
 }
 
 TEST(QueryMatcher, EqualityWithArrays) {
-  EXPECT_TRUE(matches(R"({"a": 2})", R"({"a": [1, 2, 3]})"));          // an element
-  EXPECT_TRUE(matches(R"({"a": [1, 2]})", R"({"a": [1, 2]})"));        // the whole array
-  EXPECT_FALSE(matches(R"({"a": [2, 1]})", R"({"a": [1, 2]})"));       // order matters
-  EXPECT_TRUE(matches(R"({"a": [1, 2]})", R"({"a": [[1, 2], 3]})"));   // an element that is an array
-  EXPECT_FALSE(matches(R"({"a": 1})", R"({"a": [[1, 2]]})"));          // no recursion into nested arrays
+  EXPECT_TRUE(matches(R"({"a": 2})", R"({"a": [1, 2, 3]})"));         // an element
+  EXPECT_TRUE(matches(R"({"a": [1, 2]})", R"({"a": [1, 2]})"));       // the whole array
+  EXPECT_FALSE(matches(R"({"a": [2, 1]})", R"({"a": [1, 2]})"));      // order matters
+  EXPECT_TRUE(matches(R"({"a": [1, 2]})", R"({"a": [[1, 2], 3]})"));  // an element that is an array
+  EXPECT_FALSE(matches(R"({"a": 1})", R"({"a": [[1, 2]]})"));  // no recursion into nested arrays
   EXPECT_TRUE(matches(R"({"a": {"b": 1}})", R"({"a": {"b": 1}})"));
-  EXPECT_FALSE(matches(R"({"a": {"b": 1}})", R"({"a": {"b": 1, "c": 2}})"));  // whole document equality
+  EXPECT_FALSE(
+      matches(R"({"a": {"b": 1}})", R"({"a": {"b": 1, "c": 2}})"));  // whole document equality
 }
 
 TEST(QueryMatcher, NullMatchesNullAndMissing) {
@@ -54,13 +55,15 @@ TEST(QueryMatcher, NullMatchesNullAndMissing) {
 
 TEST(QueryMatcher, ComparisonsAreTypeBracketed) {
   EXPECT_TRUE(matches(R"({"a": {"$gt": 5}})", R"({"a": 6})"));
-  EXPECT_FALSE(matches(R"({"a": {"$gt": 5}})", R"({"a": "x"})"));  // strings are above numbers, but bracketed
+  EXPECT_FALSE(matches(R"({"a": {"$gt": 5}})",
+                       R"({"a": "x"})"));  // strings are above numbers, but bracketed
   EXPECT_FALSE(matches(R"({"a": {"$lt": "a"}})", R"({"a": 1})"));
   EXPECT_TRUE(matches(R"({"a": {"$gte": 5, "$lte": 5}})", R"({"a": 5.0})"));
   EXPECT_FALSE(matches(R"({"a": {"$lt": 5}})", R"({"a": 5})"));
   EXPECT_TRUE(matches(R"({"a": {"$lte": 5}})", R"({"a": {"$numberLong": "5"}})"));
   EXPECT_TRUE(matches(R"({"a": {"$gt": "abc"}})", R"({"a": "abd"})"));
-  EXPECT_TRUE(matches(R"({"d": {"$lt": {"$date": "2021-01-01T00:00:00Z"}}})", R"({"d": {"$date": "2020-01-01T00:00:00Z"}})"));
+  EXPECT_TRUE(matches(R"({"d": {"$lt": {"$date": "2021-01-01T00:00:00Z"}}})",
+                      R"({"d": {"$date": "2020-01-01T00:00:00Z"}})"));
   EXPECT_FALSE(matches(R"({"a": {"$gt": 5}})", R"({})"));
 }
 
@@ -78,14 +81,17 @@ TEST(QueryMatcher, EqAndNe) {
   EXPECT_FALSE(matches(R"({"a": {"$ne": 1}})", R"({"a": [0, 1]})"));
   EXPECT_TRUE(matches(R"({"a": {"$ne": 1}})", R"({})"));
   // $eq with a regex compares regexes, it does not match strings.
-  EXPECT_FALSE(matches(R"({"a": {"$eq": {"$regularExpression": {"pattern": "x", "options": ""}}}})", R"({"a": "x"})"));
+  EXPECT_FALSE(matches(R"({"a": {"$eq": {"$regularExpression": {"pattern": "x", "options": ""}}}})",
+                       R"({"a": "x"})"));
 }
 
 TEST(QueryMatcher, InAndNin) {
   EXPECT_TRUE(matches(R"({"a": {"$in": [1, 2]}})", R"({"a": 2})"));
   EXPECT_TRUE(matches(R"({"a": {"$in": [1, 2]}})", R"({"a": [5, 1]})"));
   EXPECT_FALSE(matches(R"({"a": {"$in": []}})", R"({"a": 1})"));
-  EXPECT_TRUE(matches(R"({"a": {"$in": [{"$regularExpression": {"pattern": "^x", "options": ""}}]}})", R"({"a": "xy"})"));
+  EXPECT_TRUE(
+      matches(R"({"a": {"$in": [{"$regularExpression": {"pattern": "^x", "options": ""}}]}})",
+              R"({"a": "xy"})"));
   EXPECT_TRUE(matches(R"({"a": {"$nin": [1, 2]}})", R"({"a": 3})"));
   EXPECT_TRUE(matches(R"({"a": {"$nin": [1, 2]}})", R"({})"));
   EXPECT_FALSE(matches(R"({"a": {"$nin": [1, 2]}})", R"({"a": [3, 2]})"));
@@ -111,7 +117,9 @@ TEST(QueryMatcher, LogicalOperators) {
   EXPECT_TRUE(matches(R"({"a": {"$not": {"$gt": 5}}})", R"({"a": 3})"));
   EXPECT_TRUE(matches(R"({"a": {"$not": {"$gt": 5}}})", R"({})"));
   EXPECT_FALSE(matches(R"({"a": {"$not": {"$gt": 5}}})", R"({"a": 6})"));
-  EXPECT_TRUE(matches(R"({"a": {"$not": {"$regularExpression": {"pattern": "^x", "options": ""}}}})", R"({"a": "yx"})"));
+  EXPECT_TRUE(
+      matches(R"({"a": {"$not": {"$regularExpression": {"pattern": "^x", "options": ""}}}})",
+              R"({"a": "yx"})"));
   EXPECT_EQ(error_code([] { matches(R"({"$or": []})", "{}"); }), 2);
   EXPECT_EQ(error_code([] { matches(R"({"$and": {"a": 1}})", "{}"); }), 2);
   EXPECT_EQ(error_code([] { matches(R"({"a": {"$not": 5}})", "{}"); }), 2);
@@ -158,13 +166,16 @@ TEST(QueryMatcher, ElemMatchOnDocuments) {
   EXPECT_FALSE(matches(R"({"a": {"$elemMatch": {"b": 1, "c": 1}}})", doc));
   EXPECT_TRUE(matches(R"({"a.b": 1, "a.c": 1})", doc));  // without $elemMatch: any element each
   EXPECT_TRUE(matches(R"({"a": {"$elemMatch": {"b": {"$gte": 2}, "c": {"$lt": 2}}}})", doc));
-  EXPECT_FALSE(matches(R"({"a": {"$elemMatch": {"b": 1}}})", R"({"a": {"b": 1}})"));  // needs an array
+  EXPECT_FALSE(
+      matches(R"({"a": {"$elemMatch": {"b": 1}}})", R"({"a": {"b": 1}})"));  // needs an array
   EXPECT_EQ(error_code([] { matches(R"({"a": {"$elemMatch": 1}})", "{}"); }), 2);
 }
 
 TEST(QueryMatcher, Regex) {
-  EXPECT_TRUE(matches(R"({"a": {"$regularExpression": {"pattern": "^ab", "options": ""}}})", R"({"a": "abc"})"));
-  EXPECT_FALSE(matches(R"({"a": {"$regularExpression": {"pattern": "^ab", "options": ""}}})", R"({"a": "ABc"})"));
+  EXPECT_TRUE(matches(R"({"a": {"$regularExpression": {"pattern": "^ab", "options": ""}}})",
+                      R"({"a": "abc"})"));
+  EXPECT_FALSE(matches(R"({"a": {"$regularExpression": {"pattern": "^ab", "options": ""}}})",
+                       R"({"a": "ABc"})"));
   EXPECT_TRUE(matches(R"({"a": {"$$regex": "^ab", "$$options": "i"}})", R"({"a": "ABc"})"));
   EXPECT_TRUE(matches(R"({"a": {"$$regex": "b"}})", R"({"a": ["x", "abc"]})"));
   EXPECT_FALSE(matches(R"({"a": {"$$regex": "1"}})", R"({"a": 1})"));  // only strings
@@ -172,9 +183,11 @@ TEST(QueryMatcher, Regex) {
   EXPECT_FALSE(matches(R"({"a": {"$$regex": "^b"}})", "{\"a\": \"a\\nb\"}"));
   EXPECT_TRUE(matches(R"({"a": {"$$regex": "a.b", "$$options": "s"}})", "{\"a\": \"a\\nb\"}"));
   EXPECT_FALSE(matches(R"({"a": {"$$regex": "a.b"}})", "{\"a\": \"a\\nb\"}"));
-  EXPECT_TRUE(matches(R"({"a": {"$$regex": "a b # comment", "$$options": "x"}})", R"({"a": "ab"})"));
+  EXPECT_TRUE(
+      matches(R"({"a": {"$$regex": "a b # comment", "$$options": "x"}})", R"({"a": "ab"})"));
   // A stored regex equal to the pattern matches too.
-  EXPECT_TRUE(matches(R"({"a": {"$$regex": "x"}})", R"({"a": {"$regularExpression": {"pattern": "x", "options": ""}}})"));
+  EXPECT_TRUE(matches(R"({"a": {"$$regex": "x"}})",
+                      R"({"a": {"$regularExpression": {"pattern": "x", "options": ""}}})"));
   EXPECT_EQ(error_code([] { matches(R"({"a": {"$$regex": "("}})", "{}"); }), 51091);
   EXPECT_EQ(error_code([] { matches(R"({"a": {"$$options": "i"}})", "{}"); }), 2);
   EXPECT_EQ(error_code([] { matches(R"({"a": {"$$regex": "x", "$$options": "q"}})", "{}"); }), 2);

@@ -43,22 +43,29 @@ const std::vector<std::string> kPeople = {
 };
 
 TEST(QueryPipeline, CountDocumentsPipelineFromTheDrivers) {
-  EXPECT_EQ(run(kPeople, R"([{"$match": {"city": "a"}}, {"$group": {"_id": 1, "n": {"$sum": 1}}}])"),
-            expect({R"({"_id": 1, "n": 2})"}));
+  EXPECT_EQ(
+      run(kPeople, R"([{"$match": {"city": "a"}}, {"$group": {"_id": 1, "n": {"$sum": 1}}}])"),
+      expect({R"({"_id": 1, "n": 2})"}));
   // Over no documents it returns nothing (the driver then reports 0).
-  EXPECT_TRUE(run(kPeople, R"([{"$match": {"city": "zz"}}, {"$group": {"_id": 1, "n": {"$sum": 1}}}])").empty());
-  EXPECT_EQ(run(kPeople, R"([{"$match": {}}, {"$skip": 1}, {"$limit": 2}, {"$group": {"_id": 1, "n": {"$sum": 1}}}])"),
-            expect({R"({"_id": 1, "n": 2})"}));
+  EXPECT_TRUE(
+      run(kPeople, R"([{"$match": {"city": "zz"}}, {"$group": {"_id": 1, "n": {"$sum": 1}}}])")
+          .empty());
+  EXPECT_EQ(
+      run(kPeople,
+          R"([{"$match": {}}, {"$skip": 1}, {"$limit": 2}, {"$group": {"_id": 1, "n": {"$sum": 1}}}])"),
+      expect({R"({"_id": 1, "n": 2})"}));
 }
 
 TEST(QueryPipeline, GroupByFieldWithAccumulators) {
-  EXPECT_EQ(run(kPeople, R"([{"$group": {"_id": "$city", "n": {"$sum": 1}, "total": {"$sum": "$age"},
+  EXPECT_EQ(
+      run(kPeople, R"([{"$group": {"_id": "$city", "n": {"$sum": 1}, "total": {"$sum": "$age"},
                                           "avg": {"$avg": "$age"}, "lo": {"$min": "$age"}, "hi": {"$max": "$age"},
                                           "first": {"$first": "$_id"}, "last": {"$last": "$_id"},
                                           "ids": {"$push": "$_id"}, "c": {"$count": {}}}}])"),
-            expect({R"({"_id": "a", "n": 2, "total": 70.5, "avg": 35.25, "lo": 30, "hi": 40.5, "first": 1, "last": 3, "ids": [1, 3], "c": 2})",
-                    R"({"_id": "b", "n": 1, "total": 20, "avg": 20.0, "lo": 20, "hi": 20, "first": 2, "last": 2, "ids": [2], "c": 1})",
-                    R"({"_id": "c", "n": 1, "total": 0, "avg": null, "lo": "unknown", "hi": "unknown", "first": 4, "last": 4, "ids": [4], "c": 1})"}));
+      expect(
+          {R"({"_id": "a", "n": 2, "total": 70.5, "avg": 35.25, "lo": 30, "hi": 40.5, "first": 1, "last": 3, "ids": [1, 3], "c": 2})",
+           R"({"_id": "b", "n": 1, "total": 20, "avg": 20.0, "lo": 20, "hi": 20, "first": 2, "last": 2, "ids": [2], "c": 1})",
+           R"({"_id": "c", "n": 1, "total": 0, "avg": null, "lo": "unknown", "hi": "unknown", "first": 4, "last": 4, "ids": [4], "c": 1})"}));
 }
 
 TEST(QueryPipeline, GroupByNullCompoundKeysAndAddToSet) {
@@ -73,27 +80,36 @@ TEST(QueryPipeline, GroupByNullCompoundKeysAndAddToSet) {
 }
 
 TEST(QueryPipeline, SumTypes) {
-  EXPECT_EQ(run({R"({"v": 2147483647})", R"({"v": 1})"}, R"([{"$group": {"_id": null, "s": {"$sum": "$v"}}}])"),
+  EXPECT_EQ(run({R"({"v": 2147483647})", R"({"v": 1})"},
+                R"([{"$group": {"_id": null, "s": {"$sum": "$v"}}}])"),
             expect({R"({"_id": null, "s": {"$numberLong": "2147483648"}})"}));
-  EXPECT_EQ(run({R"({"v": {"$numberLong": "1"}})"}, R"([{"$group": {"_id": null, "s": {"$sum": "$v"}}}])"),
+  EXPECT_EQ(run({R"({"v": {"$numberLong": "1"}})"},
+                R"([{"$group": {"_id": null, "s": {"$sum": "$v"}}}])"),
             expect({R"({"_id": null, "s": {"$numberLong": "1"}})"}));
 }
 
 TEST(QueryPipeline, CountSortSkipLimitProject) {
-  EXPECT_EQ(run(kPeople, R"([{"$match": {"age": {"$$type": "number"}}}, {"$count": "n"}])"), expect({R"({"n": 3})"}));
+  EXPECT_EQ(run(kPeople, R"([{"$match": {"age": {"$$type": "number"}}}, {"$count": "n"}])"),
+            expect({R"({"n": 3})"}));
   EXPECT_TRUE(run(kPeople, R"([{"$match": {"x": 1}}, {"$count": "n"}])").empty());
-  EXPECT_EQ(run(kPeople, R"([{"$sort": {"age": -1}}, {"$skip": 1}, {"$limit": 2}, {"$project": {"_id": 1}}])"),
-            expect({R"({"_id": 3})", R"({"_id": 1})"}));
-  EXPECT_EQ(run(kPeople, R"([{"$match": {"_id": 1}}, {"$project": {"city": 1, "_id": 0, "older": {"$add": ["$age", 1]}}}])"),
-            expect({R"({"city": "a", "older": 31})"}));
+  EXPECT_EQ(
+      run(kPeople,
+          R"([{"$sort": {"age": -1}}, {"$skip": 1}, {"$limit": 2}, {"$project": {"_id": 1}}])"),
+      expect({R"({"_id": 3})", R"({"_id": 1})"}));
+  EXPECT_EQ(
+      run(kPeople,
+          R"([{"$match": {"_id": 1}}, {"$project": {"city": 1, "_id": 0, "older": {"$add": ["$age", 1]}}}])"),
+      expect({R"({"city": "a", "older": 31})"}));
 }
 
 TEST(QueryPipeline, UnwindAddFieldsUnsetReplaceRoot) {
   EXPECT_EQ(run(kPeople, R"([{"$unwind": "$tags"}, {"$project": {"tags": 1}}])"),
             expect({R"({"_id": 1, "tags": "x"})", R"({"_id": 1, "tags": "y"})"}));
-  EXPECT_EQ(run({R"({"_id": 1, "a": 1})"}, R"([{"$addFields": {"b": "$a", "a": 5, "c.d": 1}}, {"$unset": "_id"}])"),
+  EXPECT_EQ(run({R"({"_id": 1, "a": 1})"},
+                R"([{"$addFields": {"b": "$a", "a": 5, "c.d": 1}}, {"$unset": "_id"}])"),
             expect({R"({"a": 5, "b": 1, "c": {"d": 1}})"}));
-  EXPECT_EQ(run({R"({"_id": 1, "in": {"x": 1}})"}, R"([{"$replaceRoot": {"newRoot": "$in"}}])"), expect({R"({"x": 1})"}));
+  EXPECT_EQ(run({R"({"_id": 1, "in": {"x": 1}})"}, R"([{"$replaceRoot": {"newRoot": "$in"}}])"),
+            expect({R"({"x": 1})"}));
 }
 
 TEST(QueryPipeline, ErrorsCarryMongoDbCodes) {
@@ -102,7 +118,8 @@ TEST(QueryPipeline, ErrorsCarryMongoDbCodes) {
   EXPECT_EQ(message, "Unrecognized pipeline stage name: '$foo'");
   EXPECT_EQ(error_code([] { run({}, R"([{"$match": {}, "$limit": 1}])"); }), 40323);
   EXPECT_EQ(error_code([] { run({}, R"([{"$group": {"n": {"$sum": 1}}}])"); }), 15955);
-  EXPECT_EQ(error_code([] { run({"{}"}, R"([{"$group": {"_id": 1, "n": {"$median": 1}}}])"); }), 15952);
+  EXPECT_EQ(error_code([] { run({"{}"}, R"([{"$group": {"_id": 1, "n": {"$median": 1}}}])"); }),
+            15952);
   EXPECT_EQ(error_code([] { run({}, R"([{"$limit": 0}])"); }), 15958);
   EXPECT_EQ(error_code([] { run({}, R"([{"$skip": -1}])"); }), 15956);
   EXPECT_EQ(error_code([] { run({}, R"([{"$match": {"a": {"$bad": 1}}}])"); }), 2);

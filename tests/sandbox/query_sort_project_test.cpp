@@ -13,8 +13,9 @@ std::vector<int> sorted_ids(const std::vector<std::string>& docs, const std::str
   std::vector<Doc> parsed;
   for (const auto& d : docs) parsed.push_back(J(d));
   Doc s = J(spec);
-  std::stable_sort(parsed.begin(), parsed.end(),
-                   [&](const Doc& a, const Doc& b) { return compare_for_sort(a.bson(), b.bson(), s.bson()) < 0; });
+  std::stable_sort(parsed.begin(), parsed.end(), [&](const Doc& a, const Doc& b) {
+    return compare_for_sort(a.bson(), b.bson(), s.bson()) < 0;
+  });
   std::vector<int> ids;
   for (const Doc& d : parsed) {
     bson_iter_t it;
@@ -41,15 +42,18 @@ TEST(QuerySort, MissingSortsAsNullBeforeNumbers) {
 }
 
 TEST(QuerySort, ArraysUseSmallestAscendingAndLargestDescending) {
-  std::vector<std::string> docs = {R"({"n": 1, "a": [1, 10]})", R"({"n": 2, "a": 5})", R"({"n": 3, "a": [3, 4]})"};
+  std::vector<std::string> docs = {R"({"n": 1, "a": [1, 10]})", R"({"n": 2, "a": 5})",
+                                   R"({"n": 3, "a": [3, 4]})"};
   EXPECT_EQ(sorted_ids(docs, R"({"a": 1})"), (std::vector<int>{1, 3, 2}));
   EXPECT_EQ(sorted_ids(docs, R"({"a": -1})"), (std::vector<int>{1, 2, 3}));
 }
 
 TEST(QuerySort, EmptyArraySortsBeforeNullAndDottedPathsReachIntoArrays) {
-  std::vector<std::string> docs = {R"({"n": 1, "a": null})", R"({"n": 2, "a": []})", R"({"n": 3, "a": 0})"};
+  std::vector<std::string> docs = {R"({"n": 1, "a": null})", R"({"n": 2, "a": []})",
+                                   R"({"n": 3, "a": 0})"};
   EXPECT_EQ(sorted_ids(docs, R"({"a": 1})"), (std::vector<int>{2, 1, 3}));
-  std::vector<std::string> nested = {R"({"n": 1, "a": [{"b": 7}, {"b": 2}]})", R"({"n": 2, "a": {"b": 3}})"};
+  std::vector<std::string> nested = {R"({"n": 1, "a": [{"b": 7}, {"b": 2}]})",
+                                     R"({"n": 2, "a": {"b": 3}})"};
   EXPECT_EQ(sorted_ids(nested, R"({"a.b": 1})"), (std::vector<int>{1, 2}));
   EXPECT_EQ(sorted_ids(nested, R"({"a.b": -1})"), (std::vector<int>{1, 2}));
 }
@@ -106,12 +110,17 @@ TEST(QueryProject, MixingInclusionAndExclusionFails) {
 
 TEST(QueryProject, SliceElemMatchAndComputedFields) {
   const char* doc = R"({"_id": 1, "a": [1, 2, 3, 4], "r": [{"k": 1}, {"k": 2, "v": 9}], "x": 5})";
-  EXPECT_EQ(projected(doc, R"({"a": {"$slice": 2}, "r": 0})"), canonical(R"({"_id": 1, "a": [1, 2], "x": 5})"));
-  EXPECT_EQ(projected(doc, R"({"a": {"$slice": -1}, "_id": 0, "r": 0, "x": 0})"), canonical(R"({"a": [4]})"));
-  EXPECT_EQ(projected(doc, R"({"a": {"$slice": [1, 2]}, "x": 1, "_id": 0})"), canonical(R"({"a": [2, 3], "x": 5})"));
-  EXPECT_EQ(projected(doc, R"({"r": {"$elemMatch": {"k": 2}}, "_id": 0})"), canonical(R"({"r": [{"k": 2, "v": 9}]})"));
+  EXPECT_EQ(projected(doc, R"({"a": {"$slice": 2}, "r": 0})"),
+            canonical(R"({"_id": 1, "a": [1, 2], "x": 5})"));
+  EXPECT_EQ(projected(doc, R"({"a": {"$slice": -1}, "_id": 0, "r": 0, "x": 0})"),
+            canonical(R"({"a": [4]})"));
+  EXPECT_EQ(projected(doc, R"({"a": {"$slice": [1, 2]}, "x": 1, "_id": 0})"),
+            canonical(R"({"a": [2, 3], "x": 5})"));
+  EXPECT_EQ(projected(doc, R"({"r": {"$elemMatch": {"k": 2}}, "_id": 0})"),
+            canonical(R"({"r": [{"k": 2, "v": 9}]})"));
   EXPECT_EQ(projected(doc, R"({"y": "$x", "_id": 0})"), canonical(R"({"y": 5})"));
-  EXPECT_EQ(projected(doc, R"({"x": 1, "lit": {"$literal": 1}})"), canonical(R"({"_id": 1, "x": 5, "lit": 1})"));
+  EXPECT_EQ(projected(doc, R"({"x": 1, "lit": {"$literal": 1}})"),
+            canonical(R"({"_id": 1, "x": 5, "lit": 1})"));
 }
 
 }  // namespace

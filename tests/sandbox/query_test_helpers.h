@@ -24,15 +24,21 @@ inline void unescape_keys(const bson_t* in, bson_t* out) {
     if (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)) {
       const std::uint8_t* data = nullptr;
       std::uint32_t len = 0;
-      if (BSON_ITER_HOLDS_DOCUMENT(&it)) bson_iter_document(&it, &len, &data);
-      else bson_iter_array(&it, &len, &data);
+      if (BSON_ITER_HOLDS_DOCUMENT(&it))
+        bson_iter_document(&it, &len, &data);
+      else
+        bson_iter_array(&it, &len, &data);
       bson_t child_in, child_out;
       bson_init_static(&child_in, data, len);
-      if (BSON_ITER_HOLDS_DOCUMENT(&it)) bson_append_document_begin(out, key.c_str(), -1, &child_out);
-      else bson_append_array_begin(out, key.c_str(), -1, &child_out);
+      if (BSON_ITER_HOLDS_DOCUMENT(&it))
+        bson_append_document_begin(out, key.c_str(), -1, &child_out);
+      else
+        bson_append_array_begin(out, key.c_str(), -1, &child_out);
       unescape_keys(&child_in, &child_out);
-      if (BSON_ITER_HOLDS_DOCUMENT(&it)) bson_append_document_end(out, &child_out);
-      else bson_append_array_end(out, &child_out);
+      if (BSON_ITER_HOLDS_DOCUMENT(&it))
+        bson_append_document_end(out, &child_out);
+      else
+        bson_append_array_end(out, &child_out);
     } else {
       bson_append_iter(out, key.c_str(), -1, &it);
     }
