@@ -2,6 +2,7 @@
 // round-trips, and damage, wrong keys and truncation are caught and named.
 #include <cstdlib>
 #include <fstream>
+#include <random>
 
 #include "storage/conformance.h"
 #include "storage/crypto.h"
@@ -282,6 +283,53 @@ TEST(Pipeline, CompressionNames) {
   std::string message;
   EXPECT_EQ(error_code_of([&] { parse_compression("lz4"); }, &message), ErrorCode::kInvalidArgument);
   EXPECT_NE(message.find("lz4"), std::string::npos);
+}
+
+// Bytes made on the fly, so the test itself holds no copy of the stream.
+class GeneratedSource : public Source {
+ public:
+  explicit GeneratedSource(std::uint64_t size) : left_(size) {}
+  std::size_t read(std::span<std::uint8_t> buffer) override {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), left_));
+    for (std::size_t i = 0; i < n; ++i) buffer[i] = static_cast<std::uint8_t>(generator_());
+    left_ -= n;
+    return n;
+  }
+
+ private:
+  std::uint64_t left_;
+  std::minstd_rand generator_{1};
+};
+
+std::uint64_t peak_rss_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmHWM:")) return std::stoull(line.substr(6));
+  }
+  return 0;
+}
+
+TEST(Pipeline, MemoryStaysBoundedRegardlessOfStreamSize) {
+  TempDir dir;
+  FsStorage storage(dir.path());
+  StreamOptions options;
+  options.encryption = test_key(3);
+  options.part_size = 40ull << 20;
+  constexpr std::uint64_t kSize = 96ull << 20;
+  std::ofstream("/proc/self/clear_refs") << "5";  // restart the peak-RSS count here
+  const auto before = peak_rss_kib();
+
+  GeneratedSource source(kSize);
+  auto writer = write_stream(storage, "big", options);
+  pump(source, *writer);
+  const auto stream = writer->commit();
+  EXPECT_EQ(stream.parts.size(), 3u);
+  Sha256Sink digest;
+  EXPECT_EQ(pump(*read_stream(storage, stream, options.encryption), digest), kSize);
+
+  const auto grew_mib = static_cast<double>(peak_rss_kib() - before) / 1024;
+  EXPECT_LT(grew_mib, 32) << "a 96 MiB stream must not be held in memory";
+  RecordProperty("peak_rss_growth_mib", std::to_string(grew_mib));
 }
 
 TEST(EncryptionKeys, LoadedFromFileOrEnvironmentWithoutEchoingTheKey) {

@@ -84,6 +84,13 @@ std::chrono::system_clock::time_point modified_time(const struct stat& st) {
 class FsWriter : public Writer {
  public:
   FsWriter(fs::path target) : target_(std::move(target)) {
+    // Directories this writer creates must reach the disk too, so remember the deepest one
+    // that already exists: commit() fsyncs every directory from the target's up to it.
+    existing_ancestor_ = target_.parent_path();
+    while (!fs::exists(existing_ancestor_) && existing_ancestor_.has_parent_path() &&
+           existing_ancestor_ != existing_ancestor_.parent_path()) {
+      existing_ancestor_ = existing_ancestor_.parent_path();
+    }
     std::error_code ignored;
     fs::create_directories(target_.parent_path(), ignored);
     temp_ = target_.parent_path() / ("." + target_.filename().string() + std::string(kTempMarker) + random_suffix());
@@ -115,7 +122,10 @@ class FsWriter : public Writer {
     finish();
     if (::rename(temp_.c_str(), target_.c_str()) != 0) throw_errno("renaming into", target_, errno);
     committed_ = true;
-    fsync_directory(target_.parent_path());
+    for (auto directory = target_.parent_path();; directory = directory.parent_path()) {
+      fsync_directory(directory);
+      if (directory == existing_ancestor_ || !directory.has_parent_path() || directory == directory.parent_path()) break;
+    }
   }
 
   void abort() noexcept override {
@@ -145,6 +155,7 @@ class FsWriter : public Writer {
   }
 
   fs::path target_;
+  fs::path existing_ancestor_;
   fs::path temp_;
   Fd fd_;
   std::vector<std::uint8_t> buffer_;
