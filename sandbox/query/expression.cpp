@@ -153,11 +153,68 @@ Value string_value(const std::string& s) {
   return value_of_container(b);
 }
 
+// Comparison of two expression values in BSON order; a missing value sorts below null.
+int compare_optional(const std::optional<Value>& a, const std::optional<Value>& b) {
+  if (!a || !b) return (a ? 1 : 0) - (b ? 1 : 0);
+  bson_iter_t ia = a->iter(), ib = b->iter();
+  return compare_values(&ia, &ib);
+}
+
+std::optional<Value> comparison(const std::string& op,
+                                const std::vector<std::optional<Value>>& args) {
+  if (args.size() != 2) {
+    throw CommandError(16020, "Location16020", "Expression " + op + " takes exactly 2 arguments.");
+  }
+  int c = compare_optional(args[0], args[1]);
+  if (op == "$cmp") return Value::int32(c < 0 ? -1 : (c > 0 ? 1 : 0));
+  bool result = op == "$eq"    ? c == 0
+                : op == "$ne"  ? c != 0
+                : op == "$gt"  ? c > 0
+                : op == "$gte" ? c >= 0
+                : op == "$lt"  ? c < 0
+                               : c <= 0;
+  return Value::boolean(result);
+}
+
+bool is_comparison(const std::string& op) {
+  return op == "$eq" || op == "$ne" || op == "$gt" || op == "$gte" || op == "$lt" || op == "$lte" ||
+         op == "$cmp";
+}
+
+std::optional<Value> logical(const std::string& op, const std::vector<std::optional<Value>>& args) {
+  if (op == "$not") {
+    if (args.size() != 1)
+      throw CommandError(16020, "Location16020", "Expression $not takes exactly 1 arguments.");
+    return Value::boolean(!is_truthy(args[0]));
+  }
+  bool is_and = op == "$and";
+  for (const auto& v : args) {
+    if (is_truthy(v) != is_and) return Value::boolean(!is_and);
+  }
+  return Value::boolean(is_and);
+}
+
+std::optional<Value> in_array(const std::vector<std::optional<Value>>& args) {
+  bson_iter_t array;
+  if (args.size() != 2 || !args[1] || (array = args[1]->iter(), !BSON_ITER_HOLDS_ARRAY(&array))) {
+    throw CommandError(40081, "Location40081", "$in requires an array as a second argument");
+  }
+  bson_iter_t element;
+  bson_iter_recurse(&array, &element);
+  while (bson_iter_next(&element)) {
+    if (compare_optional(args[0], Value::of(&element)) == 0) return Value::boolean(true);
+  }
+  return Value::boolean(false);
+}
+
 std::optional<Value> evaluate_operator(const std::string& op, const bson_iter_t* arg,
                                        const bson_t* root) {
   if (op == "$literal") return Value::of(arg);
   auto args = evaluate_args(arg, root);
   if (op == "$add" || op == "$subtract" || op == "$multiply") return arithmetic(op, args);
+  if (is_comparison(op)) return comparison(op, args);
+  if (op == "$and" || op == "$or" || op == "$not") return logical(op, args);
+  if (op == "$in") return in_array(args);
   if (op == "$ifNull") {
     for (auto& v : args) {
       if (!is_nullish(v)) return v;
@@ -192,6 +249,14 @@ std::optional<Value> evaluate_operator(const std::string& op, const bson_iter_t*
 }
 
 }  // namespace
+
+bool is_truthy(const std::optional<Value>& v) {
+  if (is_nullish(v)) return false;
+  bson_iter_t it = v->iter();
+  if (BSON_ITER_HOLDS_BOOL(&it)) return bson_iter_bool(&it);
+  if (is_number(bson_iter_type(&it))) return number_value(&it) != 0;
+  return true;
+}
 
 std::optional<Value> field_path_value(const bson_t* root, const std::string& path) {
   return path_in_document(root, split_path(path), 0);

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "query/expression.h"
 #include "query/match_predicates.h"
 #include "query/query.h"
 
@@ -57,6 +58,19 @@ class PathExpr final : public MatchExpr {
  private:
   std::vector<std::string> parts_;
   Predicates predicates_;
+};
+
+// {$expr: <aggregation expression>}: matches when the expression is truthy.
+class ExprMatch final : public MatchExpr {
+ public:
+  explicit ExprMatch(Value expression) : expression_(std::move(expression)) {}
+  bool matches(const bson_t* doc) const override {
+    bson_iter_t it = expression_.iter();
+    return is_truthy(evaluate(&it, doc));
+  }
+
+ private:
+  Value expression_;
 };
 
 std::vector<std::unique_ptr<MatchExpr>> parse_logical_list(const bson_iter_t* it,
@@ -317,6 +331,8 @@ std::unique_ptr<MatchExpr> parse_filter(const bson_t* filter) {
       children.push_back(std::make_unique<AndExpr>(parse_logical_list(&it, key)));
     } else if (key == "$or" || key == "$nor") {
       children.push_back(std::make_unique<OrExpr>(parse_logical_list(&it, key), key == "$nor"));
+    } else if (key == "$expr") {
+      children.push_back(std::make_unique<ExprMatch>(Value::of(&it)));
     } else if (key == "$comment") {
       continue;  // annotations only
     } else if (!key.empty() && key[0] == '$') {

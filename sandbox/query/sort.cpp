@@ -61,12 +61,14 @@ int compare_for_sort(const bson_t* a, const bson_t* b, const bson_t* sort_spec) 
   if (!bson_iter_init(&spec, sort_spec)) throw_bad_value("invalid sort specification");
   while (bson_iter_next(&spec)) {
     if (!is_number(bson_iter_type(&spec))) {
-      throw_bad_value("Illegal key in $sort specification: " +
-                      field_to_json(bson_iter_key(&spec), &spec));
+      throw CommandError(
+          15974, "Location15974",
+          "Illegal key in $sort specification: " + field_to_json(bson_iter_key(&spec), &spec));
     }
     long double direction = number_value(&spec);
     if (direction != 1 && direction != -1) {
-      throw_bad_value("$sort key ordering must be 1 (for ascending) or -1 (for descending)");
+      throw CommandError(15975, "Location15975",
+                         "$sort key ordering must be 1 (for ascending) or -1 (for descending)");
     }
     bool ascending = direction > 0;
     auto parts = split_path(bson_iter_key(&spec));

@@ -46,6 +46,10 @@ std::vector<std::string> checked_parts(const std::string& path) {
   return parts;
 }
 
+bool is_prefix(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  return a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
 std::vector<UpdateOp> parse_operations(const bson_t* update) {
   std::vector<UpdateOp> ops;
   bson_iter_t it;
@@ -78,6 +82,10 @@ std::vector<UpdateOp> parse_operations(const bson_t* update) {
                           field_to_json(u.path, &field));
         }
         u.target_parts = checked_parts(u.target_path);
+        if (is_prefix(u.parts, u.target_parts) || is_prefix(u.target_parts, u.parts)) {
+          throw_bad_value("The source and target field for $rename must not be on the same path: " +
+                          field_to_json(u.path, &field));
+        }
         auto dynamic = [](const std::vector<std::string>& parts) {
           return std::any_of(parts.begin(), parts.end(), is_positional_part);
         };
@@ -90,10 +98,6 @@ std::vector<UpdateOp> parse_operations(const bson_t* update) {
     }
   }
   return ops;
-}
-
-bool is_prefix(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  return a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
 // Two operations may not touch the same path or a path and its prefix.

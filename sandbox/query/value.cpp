@@ -27,6 +27,11 @@ Value Value::int64(std::int64_t v) {
   bson_append_int64(b.get(), "", 0, v);
   return Value(b.to_doc());
 }
+Value Value::boolean(bool v) {
+  ScopedBson b;
+  bson_append_bool(b.get(), "", 0, v);
+  return Value(b.to_doc());
+}
 Value Value::dbl(double v) {
   ScopedBson b;
   bson_append_double(b.get(), "", 0, v);

@@ -39,6 +39,7 @@ class Value {
   static Value int32(std::int32_t v);
   static Value int64(std::int64_t v);
   static Value dbl(double v);
+  static Value boolean(bool v);
   static Value from_doc(const Doc& doc);  // a document value
   bool empty() const { return holder_.size() == 0; }
   bson_iter_t iter() const;  // REQUIRES: !empty()

@@ -213,6 +213,18 @@ TEST(QueryMatcher, UnknownOperatorsAreBadValue) {
   EXPECT_TRUE(matches(R"({"$comment": "why", "a": 1})", R"({"a": 1})"));
 }
 
+TEST(QueryMatcher, ExprComparesFieldsWithAggregationExpressions) {
+  EXPECT_TRUE(matches(R"({"$expr": {"$gt": ["$a", "$b"]}})", R"({"a": 5, "b": 3})"));
+  EXPECT_FALSE(matches(R"({"$expr": {"$gt": ["$a", "$b"]}})", R"({"a": 1, "b": 3})"));
+  // Not type-bracketed: a string is greater than any number in BSON order.
+  EXPECT_TRUE(matches(R"({"$expr": {"$gt": ["$a", 100]}})", R"({"a": "x"})"));
+  EXPECT_TRUE(
+      matches(R"({"$expr": {"$and": [{"$eq": ["$a", 1]}, {"$not": ["$z"]}]}})", R"({"a": 1})"));
+  EXPECT_TRUE(matches(R"({"$expr": {"$in": ["$a", [1, 2]]}})", R"({"a": 2})"));
+  EXPECT_FALSE(matches(R"({"$expr": "$missing"})", R"({"a": 2})"));
+  EXPECT_EQ(error_code([] { matches(R"({"$expr": {"$nope": 1}})", "{}"); }), 168);
+}
+
 TEST(QueryMatcher, IdEqualityIsFoundForPlainAndEqFilters) {
   auto id_of = [](const std::string& filter) -> std::string {
     Doc f = J(filter);

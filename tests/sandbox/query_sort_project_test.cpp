@@ -60,7 +60,9 @@ TEST(QuerySort, EmptyArraySortsBeforeNullAndDottedPathsReachIntoArrays) {
 
 TEST(QuerySort, RejectsBadDirections) {
   Doc a = J("{}"), spec = J(R"({"a": 2})");
-  EXPECT_EQ(error_code([&] { compare_for_sort(a.bson(), a.bson(), spec.bson()); }), 2);
+  EXPECT_EQ(error_code([&] { compare_for_sort(a.bson(), a.bson(), spec.bson()); }), 15975);
+  Doc text = J(R"({"a": "x"})");
+  EXPECT_EQ(error_code([&] { compare_for_sort(a.bson(), a.bson(), text.bson()); }), 15974);
 }
 
 std::string projected(const std::string& doc, const std::string& projection) {

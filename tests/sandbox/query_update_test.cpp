@@ -118,6 +118,8 @@ TEST(QueryUpdate, Rename) {
             canonical(R"({"_id": 1, "a": {}, "c": {"d": 1}})"));
   EXPECT_FALSE(run(R"({"_id": 1})", R"({"$rename": {"a": "b"}})").changed);
   EXPECT_EQ(update_error(R"({"_id": 1, "a": 1})", R"({"$rename": {"a": 5}})"), 2);
+  EXPECT_EQ(update_error(R"({"_id": 1, "a": {"b": 1}})", R"({"$rename": {"a": "a.c"}})"), 2);
+  EXPECT_EQ(update_error(R"({"_id": 1, "a": 1})", R"({"$rename": {"a": "a"}})"), 2);
   EXPECT_EQ(update_error(R"({"_id": 1, "a": [{"b": 1}]})", R"({"$rename": {"a.0.b": "c"}})"), 2);
 }
 
