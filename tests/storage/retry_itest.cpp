@@ -123,6 +123,20 @@ TEST_F(Retries, FailedMultipartUploadIsAbortedAndLeavesNothing) {
   EXPECT_TRUE(list_all(*s3, "").empty());
 }
 
+TEST_F(Retries, UnreachableEndpointIsAConnectionErrorNamingTheObject) {
+  int port = 0;
+  {
+    FaultProxy unused(server_->port());  // a port that was free and is closed again
+    port = unused.port();
+  }
+  auto s3 = open_storage("s3://retries/p?endpoint=http://127.0.0.1:" + std::to_string(port) +
+                         "&path_style=true&access_key=S3RVER&secret_key=S3RVER&retry_base_ms=1&max_attempts=3");
+  std::string message;
+  EXPECT_EQ(error_code_of([&] { s3->stat("gone/object"); }, &message), ErrorCode::kConnection);
+  EXPECT_NE(message.find("p/gone/object"), std::string::npos) << message;
+  EXPECT_NE(message.find("after 3 attempts"), std::string::npos) << message;
+}
+
 TEST_F(Retries, PermanentErrorsAreNotRetried) {
   auto s3 = storage();
   proxy_->add({Fault::kAccessDenied, "PUT", "", -1});
