@@ -1,0 +1,129 @@
+// The router process: connects to the config server, listens, and serves each client
+// connection on its own thread with the sandbox's wire codec. Stops on SIGTERM/SIGINT.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "mongos/router.h"
+#include "server/log.h"
+
+namespace sandbox::mongos {
+namespace {
+
+constexpr int kExitAddressInUse = 48;  // what mongod and mongos exit with when the port is taken
+constexpr int kExitNoConfigServer = 14;
+
+int listen_on(const RouterOptions& options) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(options.port));
+  std::string ip = options.bind_ip == "localhost" ? "127.0.0.1" : options.bind_ip;
+  if (inet_pton(AF_INET, ip.c_str(), &address.sin_addr) != 1 ||
+      ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, 128) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void serve_client(Router& router, int fd, std::int64_t connection_id) {
+  std::int32_t next_reply_id = 1;
+  try {
+    RawMessage message;
+    while (read_message(fd, message)) {
+      Request request = decode_request(message);
+      Doc reply = run_router_command(router, request, connection_id);
+      if (request.more_to_come) continue;
+      request.compressor = kCompressorNoop;  // the router never advertises compression
+      write_all(fd, encode_reply(request, reply, next_reply_id++));
+    }
+  } catch (const std::exception& error) {
+    log_line("connection " + std::to_string(connection_id) + " closed: " + error.what());
+  }
+  ::close(fd);
+}
+
+void accept_loop(Router& router, int listen_fd) {
+  std::int64_t next_connection_id = 1;
+  while (true) {
+    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      log_line(std::string("accept failed: ") + std::strerror(errno));
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::thread(serve_client, std::ref(router), fd, next_connection_id++).detach();
+  }
+}
+
+// config.version {_id: 1, clusterId}: written once per cluster, by the first router.
+void ensure_cluster_version(Router& router) {
+  Builder version;
+  BSON_APPEND_INT32(version.get(), "_id", 1);
+  bson_oid_t cluster_id;
+  bson_oid_init(&cluster_id, nullptr);
+  BSON_APPEND_OID(version.get(), "clusterId", &cluster_id);
+  try {
+    router.config().insert("version", version.get());
+  } catch (const CommandError& error) {
+    if (error.code() != 11000) throw;
+  }
+}
+
+}  // namespace
+
+int run_router(const RouterOptions& options) {
+  open_log(options.logpath);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  mongoc_init();
+
+  std::unique_ptr<Router> router;
+  try {
+    router = std::make_unique<Router>(options);
+    ensure_cluster_version(*router);
+    router->refresh_shards();
+  } catch (const std::exception& error) {
+    log_line("cannot use the config server " + options.configdb + ": " + error.what());
+    return kExitNoConfigServer;
+  }
+  int listen_fd = listen_on(options);
+  if (listen_fd < 0) {
+    log_line("cannot listen on " + options.self_host() + ": " + std::strerror(errno));
+    return kExitAddressInUse;
+  }
+  log_line("mongos waiting for connections on " + options.self_host() + " (config server " + options.configdb + ")");
+  std::thread(accept_loop, std::ref(*router), listen_fd).detach();
+  start_balancer(*router);
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  log_line("received signal " + std::to_string(received) + ", shutting down");
+  ::close(listen_fd);
+  // Connection and balancer threads are detached; the router holds no state of its own to save.
+  _exit(0);
+}
+
+}  // namespace sandbox::mongos
