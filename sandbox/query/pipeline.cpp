@@ -57,12 +57,12 @@ Docs stage_sort(Docs input, const bson_iter_t* arg) {
 std::int64_t non_negative_integer(const bson_iter_t* arg, const std::string& stage, int code) {
   auto n = integral_value(arg);
   if (!n)
-    throw_location(code, "invalid argument to " + stage +
-                             " stage: Expected an integer: " + field_to_json(stage, arg));
+    throw_location(code, "invalid argument to " + stage + " stage: Expected an integer: " + "{" +
+                             element_to_string(stage, arg) + "}");
   if (*n < 0)
-    throw_location(code,
-                   "invalid argument to " + stage +
-                       " stage: Expected a non-negative number in: " + field_to_json(stage, arg));
+    throw_location(code, "invalid argument to " + stage +
+                             " stage: Expected a non-negative number in: " + "{" +
+                             element_to_string(stage, arg) + "}");
   return *n;
 }
 

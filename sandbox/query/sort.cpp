@@ -63,7 +63,7 @@ int compare_for_sort(const bson_t* a, const bson_t* b, const bson_t* sort_spec) 
     if (!is_number(bson_iter_type(&spec))) {
       throw CommandError(
           15974, "Location15974",
-          "Illegal key in $sort specification: " + field_to_json(bson_iter_key(&spec), &spec));
+          "Illegal key in $sort specification: " + element_to_string(bson_iter_key(&spec), &spec));
     }
     long double direction = number_value(&spec);
     if (direction != 1 && direction != -1) {

@@ -13,17 +13,13 @@
 namespace sandbox {
 namespace {
 
-std::string id_json(const Node& root) {
+// "_id: 1" for messages ("no id" when the document has none, as MongoDB says).
+std::string id_element(const Node& root) {
   const Node* id = root.find("_id");
-  if (!id) return "null";
-  std::string json = [&] {
-    Value v = id->to_value();
-    bson_iter_t it = v.iter();
-    return field_to_json("_id", &it);
-  }();
-  // {"_id" : 1} -> 1
-  auto colon = json.find(':');
-  return json.substr(colon + 2, json.size() - colon - 4);
+  if (!id) return "no id";
+  Value v = id->to_value();
+  bson_iter_t it = v.iter();
+  return element_to_string("_id", &it);
 }
 
 std::vector<std::string> checked_parts(const std::string& path) {
@@ -62,9 +58,10 @@ std::vector<UpdateOp> parse_operations(const bson_t* update) {
           ". Expected a valid update modifier or pipeline-style update specified as an array");
     }
     if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
-      throw_failed_to_parse(
-          "Modifiers operate on fields but we found type " + type_name(bson_iter_type(&it)) +
-          " instead. For example: {$mod: {<field>: ...}} not " + field_to_json(op, &it));
+      throw_failed_to_parse("Modifiers operate on fields but we found type " +
+                            type_name(bson_iter_type(&it)) +
+                            " instead. For example: {$mod: {<field>: ...}} not " + "{" +
+                            element_to_string(op, &it) + "}");
     }
     bson_iter_t field;
     bson_iter_recurse(&it, &field);
@@ -74,24 +71,24 @@ std::vector<UpdateOp> parse_operations(const bson_t* update) {
       if (op == "$rename") {
         if (!BSON_ITER_HOLDS_UTF8(&field)) {
           throw_bad_value("The 'to' field for $rename must be a string: " +
-                          field_to_json(u.path, &field));
+                          element_to_string(u.path, &field));
         }
         u.target_path = bson_iter_utf8(&field, nullptr);
         if (u.target_path == u.path) {
           throw_bad_value("The source and target field for $rename must differ: " +
-                          field_to_json(u.path, &field));
+                          element_to_string(u.path, &field));
         }
         u.target_parts = checked_parts(u.target_path);
         if (is_prefix(u.parts, u.target_parts) || is_prefix(u.target_parts, u.parts)) {
           throw_bad_value("The source and target field for $rename must not be on the same path: " +
-                          field_to_json(u.path, &field));
+                          element_to_string(u.path, &field));
         }
         auto dynamic = [](const std::vector<std::string>& parts) {
           return std::any_of(parts.begin(), parts.end(), is_positional_part);
         };
         if (dynamic(u.parts) || dynamic(u.target_parts)) {
           throw_bad_value("The source and target field for $rename may not be dynamic: " +
-                          field_to_json(u.path, &field));
+                          element_to_string(u.path, &field));
         }
       }
       ops.push_back(std::move(u));
@@ -163,7 +160,7 @@ Node apply_replacement(const Node& before, const bson_t* replacement) {
     throw CommandError(66, "ImmutableField",
                        "After applying the update, the (immutable) field '_id' was found to have "
                        "been altered to " +
-                           field_to_json("_id", &it));
+                           element_to_string("_id", &it));
   }
   // _id leads the document: the original one when the replacement leaves it out.
   Node id = new_id ? *new_id : (old_id ? *old_id : Node{});
@@ -202,7 +199,7 @@ void apply_operator_update(Node& root, const bson_t* update, bool is_insert,
   for (const UpdateOp& op : ops) filters.check_path(op.path, op.parts);
   filters.check_all_used();
   std::stable_sort(ops.begin(), ops.end(), path_less);
-  UpdateContext ctx{.id_json = id_json(root), .is_insert = is_insert};
+  UpdateContext ctx{.id_element = id_element(root), .is_insert = is_insert};
   for (const UpdateOp& op : ops) {
     if (std::none_of(op.parts.begin(), op.parts.end(), is_positional_part)) {
       apply_operator(root, op, ctx);

@@ -113,7 +113,7 @@ void apply_add_to_set(Node& array, const UpdateOp& op) {
 void apply_pop(Node& array, const UpdateOp& op) {
   auto direction = integral_value(&op.arg);
   if (!direction || (*direction != 1 && *direction != -1)) {
-    throw_failed_to_parse("$pop expects 1 or -1, found: " + field_to_json("", &op.arg));
+    throw_failed_to_parse("$pop expects 1 or -1, found: " + value_to_string(&op.arg));
   }
   if (array.children.empty()) return;
   if (*direction > 0)

@@ -22,7 +22,7 @@ namespace {
 std::string node_json(const std::string& name, const Node& node) {
   Value v = node.to_value();
   bson_iter_t it = v.iter();
-  return field_to_json(name, &it);
+  return "{" + element_to_string(name, &it) + "}";
 }
 
 std::size_t index_of(const std::string& part) {
@@ -132,26 +132,34 @@ Value decimal_value(long double v) {
   return Value::of(&it);
 }
 
-// MongoDB's SafeNum rules: int32 op int32 stays int32 unless it overflows (then int64);
-// integers overflowing int64 become double; a double makes a double; a decimal a decimal
+// MongoDB's SafeNum rules: int32 op int32 stays int32 unless it overflows (then int64); an
+// int64 overflow is an error (returns nullopt); a double makes a double; a decimal a decimal
 // (computed here in long double precision: a documented approximation).
-Value arithmetic(const bson_iter_t* a, const bson_iter_t* b, bool multiply) {
+std::optional<Value> arithmetic(const bson_iter_t* a, const bson_iter_t* b, bool multiply) {
   NumKind ka = kind_of(bson_iter_type(a)), kb = kind_of(bson_iter_type(b));
   NumKind k = std::max(ka, kb);
   if (k == NumKind::kInt32 || k == NumKind::kInt64) {
     std::int64_t x = bson_iter_as_int64(a), y = bson_iter_as_int64(b), r = 0;
     bool overflow = multiply ? __builtin_mul_overflow(x, y, &r) : __builtin_add_overflow(x, y, &r);
-    if (!overflow) {
-      if (k == NumKind::kInt32 && r >= INT32_MIN && r <= INT32_MAX)
-        return Value::int32(static_cast<std::int32_t>(r));
-      return Value::int64(r);
+    if (overflow) return std::nullopt;
+    if (k == NumKind::kInt32 && r >= INT32_MIN && r <= INT32_MAX) {
+      return Value::int32(static_cast<std::int32_t>(r));
     }
-    k = NumKind::kDouble;
+    return Value::int64(r);
   }
   long double x = number_value(a), y = number_value(b);
   long double r = multiply ? x * y : x + y;
   if (k == NumKind::kDecimal) return decimal_value(r);
   return Value::dbl(static_cast<double>(r));
+}
+
+// SafeNum's debug form of a number: "(NumberLong)9223372036854775807".
+std::string safe_num_string(const bson_iter_t* it) {
+  static const char* const kNames[] = {"(NumberInt)", "(NumberLong)", "(NumberDouble)",
+                                       "(NumberDecimal)"};
+  std::string value = value_to_string(it);
+  if (BSON_ITER_HOLDS_DECIMAL128(it)) value = value.substr(15, value.size() - 17);
+  return kNames[static_cast<int>(kind_of(bson_iter_type(it)))] + value;
 }
 
 Value zero_like(const bson_iter_t* arg) {
@@ -172,7 +180,8 @@ void apply_arithmetic(Node& root, const UpdateOp& op, const UpdateContext& ctx) 
   bool multiply = op.op == "$mul";
   if (!is_number(bson_iter_type(&op.arg))) {
     throw_type_mismatch(std::string("Cannot ") + (multiply ? "multiply" : "increment") +
-                        " with non-numeric argument: " + field_to_json(op.path, &op.arg));
+                        " with non-numeric argument: " + "{" + element_to_string(op.path, &op.arg) +
+                        "}");
   }
   Node* existing = existing_at(root, op.parts);
   if (!existing) {
@@ -180,12 +189,17 @@ void apply_arithmetic(Node& root, const UpdateOp& op, const UpdateContext& ctx) 
     return;
   }
   if (!is_number(existing->type)) {
-    throw_type_mismatch("Cannot apply " + op.op + " to a value of non-numeric type. {_id: " +
-                        ctx.id_json + "} has the field '" + op.parts.back() +
+    throw_type_mismatch("Cannot apply " + op.op + " to a value of non-numeric type. {" +
+                        ctx.id_element + "} has the field '" + op.parts.back() +
                         "' of non-numeric type " + type_name(existing->type));
   }
   bson_iter_t current = existing->scalar.iter();
-  *existing = Node::from_value(arithmetic(&current, &op.arg, multiply));
+  auto result = arithmetic(&current, &op.arg, multiply);
+  if (!result) {
+    throw_bad_value("Failed to apply " + op.op + " operations to current value (" +
+                    safe_num_string(&current) + ") for document {" + ctx.id_element + "}");
+  }
+  *existing = Node::from_value(*result);
 }
 
 void apply_min_max(Node& root, const UpdateOp& op) {
@@ -279,7 +293,7 @@ Node* array_at(Node& root, const UpdateOp& op, const UpdateContext& ctx, bool cr
   }
   if (!existing->is_array()) {
     throw_bad_value("The field '" + op.path + "' must be an array but is of type " +
-                    type_name(existing->type) + " in document {_id: " + ctx.id_json + "}");
+                    type_name(existing->type) + " in document {" + ctx.id_element + "}");
   }
   return existing;
 }

@@ -19,7 +19,7 @@ struct UpdateOp {
 };
 
 struct UpdateContext {
-  std::string id_json;  // the document's _id as JSON, for error messages
+  std::string id_element;  // "_id: 1", for error messages
   bool is_insert = false;
 };
 

@@ -1,5 +1,6 @@
 #include "query/value.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -169,18 +170,113 @@ std::optional<bson_type_t> type_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::string doc_to_json(const bson_t* doc) {
-  std::size_t len = 0;
-  char* text = bson_as_relaxed_extended_json(doc, &len);
-  std::string out = text ? std::string(text, len) : std::string("<invalid BSON>");
-  bson_free(text);
+namespace {
+
+std::string double_to_string(double v) {
+  if (std::isnan(v)) return "nan.0";
+  if (std::isinf(v)) return v > 0 ? "inf.0" : "-inf.0";
+  char text[64];
+  auto [end, ec] = std::to_chars(text, text + sizeof text, v);
+  std::string out(text, ec == std::errc() ? end : text);
+  if (out.find_first_of(".e") == std::string::npos) out += ".0";  // MongoDB writes 1.0, not 1
   return out;
 }
 
-std::string field_to_json(std::string_view key, const bson_iter_t* it) {
-  ScopedBson b;
-  bson_append_iter(b.get(), key.data(), static_cast<int>(key.size()), it);
-  return doc_to_json(b.get());
+std::string hex(const std::uint8_t* data, std::size_t len) {
+  static const char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (std::size_t i = 0; i < len; ++i) {
+    out += kDigits[data[i] >> 4];
+    out += kDigits[data[i] & 15];
+  }
+  return out;
+}
+
+std::string container_to_string(const bson_iter_t* it, bool array) {
+  std::string out = array ? "[" : "{";
+  bson_iter_t child;
+  bson_iter_recurse(it, &child);
+  bool first = true;
+  while (bson_iter_next(&child)) {
+    if (!first) out += ", ";
+    first = false;
+    if (!array) out += std::string(bson_iter_key(&child)) + ": ";
+    out += value_to_string(&child);
+  }
+  return out + (array ? "]" : "}");
+}
+
+}  // namespace
+
+std::string value_to_string(const bson_iter_t* it) {
+  switch (bson_iter_type(it)) {
+    case BSON_TYPE_DOUBLE:
+      return double_to_string(bson_iter_double(it));
+    case BSON_TYPE_INT32:
+      return std::to_string(bson_iter_int32(it));
+    case BSON_TYPE_INT64:
+      return std::to_string(bson_iter_int64(it));
+    case BSON_TYPE_DECIMAL128: {
+      bson_decimal128_t dec;
+      bson_iter_decimal128(it, &dec);
+      char text[BSON_DECIMAL128_STRING];
+      bson_decimal128_to_string(&dec, text);
+      return std::string("NumberDecimal(\"") + text + "\")";
+    }
+    case BSON_TYPE_UTF8:
+    case BSON_TYPE_SYMBOL:
+    case BSON_TYPE_CODE: {
+      std::uint32_t len = 0;
+      const char* s = BSON_ITER_HOLDS_UTF8(it)     ? bson_iter_utf8(it, &len)
+                      : BSON_ITER_HOLDS_SYMBOL(it) ? bson_iter_symbol(it, &len)
+                                                   : bson_iter_code(it, &len);
+      return "\"" + std::string(s, len) + "\"";
+    }
+    case BSON_TYPE_DOCUMENT:
+      return container_to_string(it, false);
+    case BSON_TYPE_ARRAY:
+      return container_to_string(it, true);
+    case BSON_TYPE_OID: {
+      char text[25];
+      bson_oid_to_string(bson_iter_oid(it), text);
+      return std::string("ObjectId('") + text + "')";
+    }
+    case BSON_TYPE_BOOL:
+      return bson_iter_bool(it) ? "true" : "false";
+    case BSON_TYPE_DATE_TIME:
+      return "new Date(" + std::to_string(bson_iter_date_time(it)) + ")";
+    case BSON_TYPE_TIMESTAMP: {
+      std::uint32_t t = 0, i = 0;
+      bson_iter_timestamp(it, &t, &i);
+      return "Timestamp(" + std::to_string(t) + ", " + std::to_string(i) + ")";
+    }
+    case BSON_TYPE_REGEX: {
+      const char* options = nullptr;
+      const char* pattern = bson_iter_regex(it, &options);
+      return std::string("/") + pattern + "/" + options;
+    }
+    case BSON_TYPE_BINARY: {
+      bson_subtype_t subtype;
+      std::uint32_t len = 0;
+      const std::uint8_t* data = nullptr;
+      bson_iter_binary(it, &subtype, &len, &data);
+      return "BinData(" + std::to_string(static_cast<int>(subtype)) + ", " + hex(data, len) + ")";
+    }
+    case BSON_TYPE_NULL:
+      return "null";
+    case BSON_TYPE_UNDEFINED:
+      return "undefined";
+    case BSON_TYPE_MINKEY:
+      return "MinKey";
+    case BSON_TYPE_MAXKEY:
+      return "MaxKey";
+    default:
+      return type_name(bson_iter_type(it));
+  }
+}
+
+std::string element_to_string(std::string_view key, const bson_iter_t* it) {
+  return std::string(key) + ": " + value_to_string(it);
 }
 
 std::vector<std::string> split_path(std::string_view path) {

@@ -74,9 +74,11 @@ std::string type_name(bson_type_t t);
 // The $type alias/number for a type name, or nullopt when unknown ("number" excluded).
 std::optional<bson_type_t> type_from_name(std::string_view name);
 
-// Relaxed extended JSON of {key: value}, for error messages.
-std::string field_to_json(std::string_view key, const bson_iter_t* it);
-std::string doc_to_json(const bson_t* doc);
+// A value as MongoDB writes it in error messages (BSONElement::toString): 1, 1.5, "x",
+// {a: 1}, [1, 2], ObjectId('...'), new Date(ms), Timestamp(t, i), /re/flags, null...
+std::string value_to_string(const bson_iter_t* it);
+// "key: value" in the same notation, as MongoDB quotes an element in messages.
+std::string element_to_string(std::string_view key, const bson_iter_t* it);
 
 // Splits "a.b.c" into its parts (empty parts kept, so callers can reject them).
 std::vector<std::string> split_path(std::string_view path);

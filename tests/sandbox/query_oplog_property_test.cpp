@@ -1,6 +1,7 @@
 // Properties, for random documents and random operator updates: replaying the update's oplog
 // entry on the original document gives the updated document byte for byte, and replaying it
 // again changes nothing ($v:2 diffs are idempotent, which oplog replay relies on).
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>

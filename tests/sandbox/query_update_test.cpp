@@ -98,6 +98,43 @@ TEST(QueryUpdate, IncErrors) {
   EXPECT_EQ(update_error(R"({"_id": 1, "a": 1})", R"({"$mul": {"a": null}})"), 14);
 }
 
+TEST(QueryUpdate, Int64OverflowIsAnErrorLikeMongoDb) {
+  std::string message;
+  EXPECT_EQ(update_error(R"({"_id": 1, "a": {"$numberLong": "9223372036854775807"}})",
+                         R"({"$inc": {"a": 1}})", &message),
+            2);
+  EXPECT_EQ(message,
+            "Failed to apply $inc operations to current value ((NumberLong)9223372036854775807) "
+            "for document {_id: 1}");
+  EXPECT_EQ(update_error(R"({"_id": "k", "a": {"$numberLong": "4611686018427387904"}})",
+                         R"({"$mul": {"a": 4}})", &message),
+            2);
+  EXPECT_EQ(message,
+            "Failed to apply $mul operations to current value ((NumberLong)4611686018427387904) "
+            "for document {_id: \"k\"}");
+}
+
+TEST(QueryUpdate, MessagesQuoteValuesAsMongoDbDoes) {
+  std::string message;
+  update_error(R"({"_id": 1, "a": 5})", R"({"$set": {"a.b": 1}})", &message);
+  EXPECT_EQ(message, "Cannot create field 'b' in element {a: 5}");
+  update_error(R"({"_id": 1, "a": [1.5, {"x": "s"}]})", R"({"$set": {"a.b": 1}})", &message);
+  EXPECT_EQ(message, "Cannot create field 'b' in element {a: [1.5, {x: \"s\"}]}");
+  update_error(R"({"_id": 1})", R"({"$inc": {"a": "x"}})", &message);
+  EXPECT_EQ(message, "Cannot increment with non-numeric argument: {a: \"x\"}");
+  update_error(R"({"_id": 1})", R"({"$rename": {"a": 1.0}})", &message);
+  EXPECT_EQ(message, "The 'to' field for $rename must be a string: a: 1.0");
+  update_error(R"({"_id": {"$oid": "5f0000000000000000000001"}})", R"({"_id": 2})", &message);
+  EXPECT_EQ(message,
+            "After applying the update, the (immutable) field '_id' was found to have been altered "
+            "to _id: 2");
+  update_error(R"({"_id": {"$oid": "5f0000000000000000000001"}, "a": "x"})",
+               R"({"$inc": {"a": 1}})", &message);
+  EXPECT_EQ(message,
+            "Cannot apply $inc to a value of non-numeric type. {_id: "
+            "ObjectId('5f0000000000000000000001')} has the field 'a' of non-numeric type string");
+}
+
 TEST(QueryUpdate, MinMax) {
   EXPECT_EQ(updated(R"({"_id": 1, "a": 5})", R"({"$min": {"a": 3}})"),
             canonical(R"({"_id": 1, "a": 3})"));
