@@ -37,6 +37,15 @@ std::optional<std::span<const std::uint8_t>> BsonStreamReader::next() {
   return document;
 }
 
+bool BsonStreamReader::consume_terminator() {
+  if (!fill(4) || bson_length_prefix(std::span(buffer_).subspan(begin_, 4)) != 0xFFFFFFFFu) return false;
+  begin_ += 4;
+  offset_ += 4;
+  return true;
+}
+
+bool BsonStreamReader::at_end() { return !fill(1); }
+
 bool BsonStreamReader::fill(std::size_t wanted) {
   while (end_ - begin_ < wanted) {
     if (source_done_) return false;

@@ -39,8 +39,14 @@ class BsonStreamReader {
   // range, a document does not end in 0x00, or the stream ends inside a document.
   std::optional<std::span<const std::uint8_t>> next();
 
+  // When the next 4 bytes are FF FF FF FF (the terminator of mongodump's archive format),
+  // consumes them and returns true; otherwise consumes nothing and returns false.
+  bool consume_terminator();
+  // True when no byte is left.
+  bool at_end();
+
   std::uint64_t documents_read() const { return documents_; }
-  // Bytes consumed from the source that belong to documents returned so far.
+  // Bytes consumed so far: the documents returned and the terminators consumed.
   std::uint64_t bytes_read() const { return offset_; }
 
  private:
