@@ -39,7 +39,7 @@ struct AccState {
   // long double. The result is int32 when every input was int32 and the sum fits, as MongoDB.
   std::int64_t int_sum = 0;
   long double float_sum = 0;
-  bool saw_double = false, saw_long = false, overflowed = false;
+  bool saw_double = false, saw_long = false, saw_decimal = false, overflowed = false;
   std::int64_t count = 0;
   std::optional<Value> value;  // $min/$max/$first/$last
   bool has_first = false;
@@ -55,10 +55,12 @@ struct AccState {
       return;
     }
     saw_double = true;
+    saw_decimal = saw_decimal || BSON_ITER_HOLDS_DECIMAL128(it);
     float_sum += number_value(it);
   }
 
   Value sum_result() const {
+    if (saw_decimal) return Value::decimal(float_sum);
     if (!saw_double && !overflowed) {
       if (!saw_long && int_sum >= INT32_MIN && int_sum <= INT32_MAX)
         return Value::int32(static_cast<std::int32_t>(int_sum));
@@ -130,14 +132,17 @@ void append_result(bson_t* out, const AccumulatorSpec& spec, const AccState& s) 
     case AccKind::kCount:
       append_value(s.sum_result());
       break;
-    case AccKind::kAvg:
-      if (s.count == 0)
+    case AccKind::kAvg: {
+      if (s.count == 0) {
         append_value(Value::null());
-      else
-        append_value(Value::dbl(static_cast<double>(
-            (s.saw_double || s.overflowed ? s.float_sum : static_cast<long double>(s.int_sum)) /
-            s.count)));
+        break;
+      }
+      long double total =
+          s.saw_double || s.overflowed ? s.float_sum : static_cast<long double>(s.int_sum);
+      long double mean = total / static_cast<long double>(s.count);
+      append_value(s.saw_decimal ? Value::decimal(mean) : Value::dbl(static_cast<double>(mean)));
       break;
+    }
     case AccKind::kMin:
     case AccKind::kMax:
     case AccKind::kFirst:

@@ -175,8 +175,10 @@ class ElemMatchValue final : public ValuePredicate {
  public:
   explicit ElemMatchValue(Predicates predicates) : predicates_(std::move(predicates)) {}
   bool matches(const std::vector<PathValue>& values) const override {
+    // Each element is tested as one value: an element that is itself an array is not
+    // searched ({$elemMatch: {$gt: 2}} does not match [[3]]).
     return any_array_element(values, [&](const bson_iter_t* element) {
-      return all_match(predicates_, values_of(element));
+      return all_match(predicates_, {PathValue{.it = *element}});
     });
   }
 

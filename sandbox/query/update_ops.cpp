@@ -119,19 +119,6 @@ NumKind kind_of(bson_type_t t) {
   }
 }
 
-Value decimal_value(long double v) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.34Lg", v);
-  bson_decimal128_t dec;
-  bson_decimal128_from_string(text, &dec);
-  ScopedBson b;
-  bson_append_decimal128(b.get(), "", 0, &dec);
-  bson_iter_t it;
-  bson_iter_init(&it, b.get());
-  bson_iter_next(&it);
-  return Value::of(&it);
-}
-
 // MongoDB's SafeNum rules: int32 op int32 stays int32 unless it overflows (then int64); an
 // int64 overflow is an error (returns nullopt); a double makes a double; a decimal a decimal
 // (computed here in long double precision: a documented approximation).
@@ -149,7 +136,7 @@ std::optional<Value> arithmetic(const bson_iter_t* a, const bson_iter_t* b, bool
   }
   long double x = number_value(a), y = number_value(b);
   long double r = multiply ? x * y : x + y;
-  if (k == NumKind::kDecimal) return decimal_value(r);
+  if (k == NumKind::kDecimal) return Value::decimal(r);
   return Value::dbl(static_cast<double>(r));
 }
 
@@ -169,7 +156,7 @@ Value zero_like(const bson_iter_t* arg) {
     case NumKind::kInt64:
       return Value::int64(0);
     case NumKind::kDecimal:
-      return decimal_value(0);
+      return Value::decimal(0);
     case NumKind::kDouble:
       break;
   }

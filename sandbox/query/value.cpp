@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -26,6 +27,15 @@ Value Value::int32(std::int32_t v) {
 Value Value::int64(std::int64_t v) {
   ScopedBson b;
   bson_append_int64(b.get(), "", 0, v);
+  return Value(b.to_doc());
+}
+Value Value::decimal(long double v) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.18Lg", v);
+  bson_decimal128_t dec;
+  bson_decimal128_from_string(text, &dec);
+  ScopedBson b;
+  bson_append_decimal128(b.get(), "", 0, &dec);
   return Value(b.to_doc());
 }
 Value Value::boolean(bool v) {

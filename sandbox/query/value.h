@@ -40,6 +40,8 @@ class Value {
   static Value int64(std::int64_t v);
   static Value dbl(double v);
   static Value boolean(bool v);
+  // A decimal128 from a long double (about 18 significant digits, not decimal128's 34).
+  static Value decimal(long double v);
   static Value from_doc(const Doc& doc);  // a document value
   bool empty() const { return holder_.size() == 0; }
   bson_iter_t iter() const;  // REQUIRES: !empty()

@@ -73,6 +73,8 @@ TEST(QueryMatcher, ComparisonsOnArraysMatchAnyElementEachSeparately) {
   EXPECT_TRUE(matches(R"({"a": {"$gt": 5, "$lt": 3}})", R"({"a": [1, 7]})"));
   EXPECT_FALSE(matches(R"({"a": {"$elemMatch": {"$gt": 5, "$lt": 3}}})", R"({"a": [1, 7]})"));
   EXPECT_TRUE(matches(R"({"a": {"$elemMatch": {"$gt": 5, "$lt": 9}}})", R"({"a": [1, 7]})"));
+  EXPECT_FALSE(matches(R"({"a": {"$elemMatch": {"$gt": 2}}})", R"({"a": [[3]]})"));
+  EXPECT_TRUE(matches(R"({"a": {"$elemMatch": {"$size": 1}}})", R"({"a": [[3]]})"));
 }
 
 TEST(QueryMatcher, EqAndNe) {

@@ -88,6 +88,14 @@ TEST(QueryPipeline, SumTypes) {
             expect({R"({"_id": null, "s": {"$numberLong": "1"}})"}));
 }
 
+TEST(QueryPipeline, DecimalsSumAndAverageAsDecimals) {
+  EXPECT_EQ(
+      run({R"({"v": {"$numberDecimal": "1.5"}})", R"({"v": 2})"},
+          R"([{"$group": {"_id": null, "s": {"$sum": "$v"}, "a": {"$avg": "$v"}}}])"),
+      expect(
+          {R"({"_id": null, "s": {"$numberDecimal": "3.5"}, "a": {"$numberDecimal": "1.75"}})"}));
+}
+
 TEST(QueryPipeline, CountSortSkipLimitProject) {
   EXPECT_EQ(run(kPeople, R"([{"$match": {"age": {"$$type": "number"}}}, {"$count": "n"}])"),
             expect({R"({"n": 3})"}));
