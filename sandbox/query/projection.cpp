@@ -170,7 +170,14 @@ class Spec {
       }
       ProjNode* child = node->find(parts[i]);
       bool last = i + 1 == parts.size();
-      if (child && (last || child->action != ProjNode::kNone)) {
+      if (child && !last && child->action != ProjNode::kNone) {
+        // "a" then "a.b": the new path runs through a projected field.
+        throw CommandError(31249, "Location31249",
+                           "Path collision at " + path + " remaining portion " +
+                               path.substr(join_path(parts, i + 1).size() + 1));
+      }
+      if (child && last) {
+        // "a.b" then "a" (or the same path twice).
         throw CommandError(31250, "Location31250", "Path collision at " + path);
       }
       if (!child) {

@@ -107,7 +107,10 @@ TEST(QueryProject, MixingInclusionAndExclusionFails) {
   EXPECT_EQ(message, "Cannot do exclusion on field b in inclusion projection");
   EXPECT_EQ(error_code([] { projected("{}", R"({"a": 0, "b": 1})"); }, &message), 31253);
   EXPECT_EQ(message, "Cannot do inclusion on field b in exclusion projection");
-  EXPECT_EQ(error_code([] { projected("{}", R"({"a": 1, "a.b": 1})"); }), 31250);
+  EXPECT_EQ(error_code([] { projected("{}", R"({"a": 1, "a.b.c": 1})"); }, &message), 31249);
+  EXPECT_EQ(message, "Path collision at a.b.c remaining portion b.c");
+  EXPECT_EQ(error_code([] { projected("{}", R"({"a.b": 1, "a": 1})"); }, &message), 31250);
+  EXPECT_EQ(message, "Path collision at a");
 }
 
 TEST(QueryProject, SliceElemMatchAndComputedFields) {
