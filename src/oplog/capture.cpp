@@ -1,6 +1,7 @@
 #include "oplog/capture.h"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include "common/error.h"
@@ -51,6 +52,20 @@ const bson_t* next_entry(mongo::Cursor& cursor, const std::string& replset, Time
   }
 }
 
+// The member's newest oplog ts, or nullopt while its oplog is empty (a member still in initial
+// sync): for a wait, that is "not there yet" rather than an error.
+std::optional<Timestamp> newest_entry_ts(mongo::Client& member) {
+  const Bson options = BsonBuilder()
+                           .append("sort", BsonBuilder().append("$natural", -1).build())
+                           .append("limit", std::int64_t{1})
+                           .append("projection", BsonBuilder().append("ts", 1).build())
+                           .build();
+  mongo::Cursor cursor = member.find("local", "oplog.rs", Bson(), options);
+  const bson_t* newest = cursor.next();
+  if (newest == nullptr) return std::nullopt;
+  return BsonView(newest).timestamp("ts");
+}
+
 }  // namespace
 
 void ensure_oplog_holds(mongo::Client& member, const std::string& replset, Timestamp after) {
@@ -94,11 +109,12 @@ CaptureResult capture_oplog(mongo::Client& member, const std::string& replset, T
 Timestamp wait_for_optime(mongo::Client& member, Timestamp ts, std::chrono::steady_clock::time_point deadline) {
   auto pause = std::chrono::milliseconds(20);
   for (;;) {
-    const Timestamp newest = mongo::newest_oplog_ts(member);
-    if (newest >= ts) return newest;
+    const std::optional<Timestamp> newest = newest_entry_ts(member);
+    if (newest && *newest >= ts) return *newest;
     if (std::chrono::steady_clock::now() >= deadline) {
       throw Error(ErrorCode::kTimeout, "the oplog of " + member.redacted_uri() + " did not reach " + ts.to_string() +
-                                           " in time: its newest entry is " + newest.to_string());
+                                           " in time: " +
+                                           (newest ? "its newest entry is " + newest->to_string() : "it is empty"));
     }
     append_oplog_note(member);
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - std::chrono::steady_clock::now()));

@@ -10,6 +10,8 @@
 #include "oplog/capture.h"
 #include "oplog/memory_streams.h"
 #include "oplog/replay.h"
+#include "oplog/slice.h"
+#include "storage/hash.h"
 #include "support/sandbox.h"
 
 namespace shardsafe::oplog {
@@ -200,6 +202,53 @@ TEST_F(CaptureReplayTest, WaitForOptimeTimesOut) {
     EXPECT_EQ(e.code(), ErrorCode::kTimeout);
     EXPECT_NE(std::string(e.what()).find(far.to_string()), std::string::npos) << e.what();
   }
+}
+
+TEST_F(CaptureReplayTest, ConsecutiveSlicesFormAChainThatReplaysLikeOneRange) {
+  const Timestamp start = mongo::newest_oplog_ts(source_);
+  std::vector<OplogSlice> slices;
+  std::vector<std::vector<std::uint8_t>> contents;
+  Timestamp previous_end = start;
+  for (int round = 1; round <= 3; ++round) {
+    write_workload(source_, round);
+    const Timestamp end = mongo::newest_oplog_ts(source_);
+    CaptureResult captured;
+    contents.push_back(capture(previous_end, end, &captured));
+    slices.push_back({"src", previous_end, end, captured.entries, storage::sha256_hex(contents.back()),
+                      slice_key("src", previous_end, end)});
+    previous_end = end;
+  }
+  const auto chain = validate_chain(slices, start, previous_end);
+  ASSERT_EQ(chain.size(), 3u);
+  EXPECT_THROW(validate_chain({slices[0], slices[2]}, start, previous_end), Error);  // the middle slice is missing
+
+  SandboxReplSet target_set({.name = "dst", .members = 1});
+  mongo::Client target{mongo::Uri(target_set.uri())};
+  for (const auto& bytes : contents) {
+    ChunkedSource source(bytes);
+    replay_oplog(source, target, {});
+  }
+  EXPECT_EQ(snapshot(target), snapshot(source_));
+}
+
+TEST(OplogSecondaryTest, CapturesFromASecondaryAfterItCaughtUp) {
+  SandboxReplSet set({.name = "pair", .members = 2});
+  mongo::Client primary{mongo::Uri(set.uri())};
+  mongo::Client secondary{mongo::Uri(set.member_uri(1))};
+  ASSERT_TRUE(mongo::hello(secondary).secondary);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  // A secondary's oplog starts where its initial sync did: start from an entry it holds.
+  const Timestamp start = wait_for_optime(secondary, mongo::newest_oplog_ts(primary), deadline);
+  write_workload(primary, 1);
+  const Timestamp end = mongo::newest_oplog_ts(primary);
+  // The note fails on a secondary; replication brings it to `end`.
+  EXPECT_GE(wait_for_optime(secondary, end, deadline), end);
+  VectorSink from_secondary, from_primary;
+  const CaptureResult captured = capture_oplog(secondary, "pair", start, end, from_secondary);
+  capture_oplog(primary, "pair", start, end, from_primary);
+  EXPECT_GT(captured.entries, 0u);
+  EXPECT_EQ(captured.last, end);
+  EXPECT_EQ(from_secondary.bytes(), from_primary.bytes());
 }
 
 TEST(OplogRolloverTest, CaptureAfterTheOplogRolledOverFails) {
