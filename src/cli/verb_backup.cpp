@@ -1,0 +1,73 @@
+// shardsafe backup: a full backup of a replica set.
+#include <spdlog/spdlog.h>
+
+#include "cli/context.h"
+#include "cli/progress_view.h"
+#include "coordinator/backup.h"
+#include "storage/pipeline.h"
+
+namespace shardsafe::cli {
+namespace {
+
+struct BackupFlags {
+  std::string uri;
+  int parallel = 4;
+  std::string read_preference = "primary";
+  std::string compression = "zstd";
+  int compression_level = 3;
+  int compression_threads = 0;
+  std::uint64_t part_size_mib = 512;
+};
+
+nlohmann::json describe_result(const catalog::Manifest& manifest) {
+  return {{"id", manifest.id},
+          {"consistency_point", manifest.consistency_point.to_string()},
+          {"documents", manifest.total_documents()},
+          {"raw_bytes", manifest.total_raw_bytes()},
+          {"stored_bytes", manifest.total_stored_bytes()},
+          {"replica_sets", manifest.replica_sets.size()}};
+}
+
+void run(const BackupFlags& flags, const Context& context) {
+  auto storage = context.open_storage();
+  coordinator::BackupRequest request;
+  request.uri = flags.uri;
+  request.dump.parallel_collections = flags.parallel;
+  request.dump.read_preference = mongo::parse_read_preference(flags.read_preference);
+  request.dump.stream.compression = storage::parse_compression(flags.compression);
+  request.dump.stream.compression_level = flags.compression_level;
+  request.dump.stream.compression_threads = flags.compression_threads;
+  request.dump.stream.part_size = flags.part_size_mib * 1024 * 1024;
+  request.dump.stream.encryption = context.encryption_key();
+  Progress progress;
+  catalog::Manifest manifest;
+  {
+    ProgressView view(progress, !context.show_progress());
+    manifest = coordinator::run_backup(request, *storage, progress);
+  }
+  context.print(describe_result(manifest), [&] {
+    fmt::print("backup {} complete: {} documents, {} raw, {} stored, consistent at {}\n", manifest.id,
+               manifest.total_documents(), human_bytes(manifest.total_raw_bytes()),
+               human_bytes(manifest.total_stored_bytes()), manifest.consistency_point.to_string());
+  });
+}
+
+}  // namespace
+
+void add_backup_verb(CLI::App& app, Context& context) {
+  auto flags = std::make_shared<BackupFlags>();
+  auto* verb = app.add_subcommand("backup", "take a full backup of a replica set");
+  verb->add_option("--uri", flags->uri, "MongoDB URI of the replica set (seed list with replicaSet=...)")->required();
+  verb->add_option("--parallel", flags->parallel, "collections dumped at once")->check(CLI::Range(1, 64));
+  verb->add_option("--read-preference", flags->read_preference, "member to read: primary or secondary(Preferred)");
+  verb->add_option("--compression", flags->compression, "zstd (default), gzip (mongodump --gzip tree) or none");
+  verb->add_option("--compression-level", flags->compression_level, "compression level");
+  verb->add_option("--compression-threads", flags->compression_threads, "zstd worker threads per stream (0 = inline)");
+  verb->add_option("--part-size-mib", flags->part_size_mib, "split stored objects larger than this (MiB)")
+      ->check(CLI::Range(1, 5 * 1024 * 1024));
+  add_storage_options(*verb, context);
+  add_key_options(*verb, context);
+  verb->callback([flags, &context] { run(*flags, context); });
+}
+
+}  // namespace shardsafe::cli

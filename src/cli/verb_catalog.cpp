@@ -1,0 +1,125 @@
+// shardsafe list, describe, verify, delete: reading and pruning the catalog.
+#include <fmt/format.h>
+
+#include "catalog/catalog.h"
+#include "catalog/manifest_json.h"
+#include "cli/context.h"
+#include "cli/progress_view.h"
+#include "common/error.h"
+
+namespace shardsafe::cli {
+namespace {
+
+nlohmann::json summary_json(const catalog::BackupSummary& backup) {
+  if (!backup.problem.empty()) return {{"id", backup.id}, {"problem", backup.problem}};
+  return {{"id", backup.id},
+          {"kind", backup.kind},
+          {"topology", backup.topology},
+          {"started_at", backup.started_at},
+          {"finished_at", backup.finished_at},
+          {"consistency_point", backup.consistency_point.to_string()},
+          {"compression", storage::compression_name(backup.compression)},
+          {"encrypted", backup.encrypted},
+          {"replica_sets", backup.replica_sets},
+          {"collections", backup.collections},
+          {"documents", backup.documents},
+          {"raw_bytes", backup.raw_bytes},
+          {"stored_bytes", backup.stored_bytes}};
+}
+
+void list(const Context& context) {
+  auto storage = context.open_storage();
+  catalog::Catalog catalog(*storage);
+  const auto backups = catalog.list();
+  const auto incomplete = catalog.list_incomplete();
+  nlohmann::json out = {{"backups", nlohmann::json::array()}, {"incomplete", incomplete}};
+  for (const auto& backup : backups) out["backups"].push_back(summary_json(backup));
+  context.print(out, [&] {
+    fmt::print("{:<24} {:<8} {:<9} {:>10} {:>10} {:>12}  {}\n", "ID", "KIND", "TOPOLOGY", "STORED", "DOCUMENTS",
+               "CONSISTENT", "REPLICA SETS");
+    for (const auto& backup : backups) {
+      if (!backup.problem.empty()) {
+        fmt::print("{:<24} unreadable: {}\n", backup.id, backup.problem);
+        continue;
+      }
+      std::string sets;
+      for (const auto& set : backup.replica_sets) sets += (sets.empty() ? "" : ",") + set;
+      fmt::print("{:<24} {:<8} {:<9} {:>10} {:>10} {:>12}  {}\n", backup.id, backup.kind, backup.topology,
+                 human_bytes(backup.stored_bytes), backup.documents, backup.consistency_point.to_string(), sets);
+    }
+    for (const auto& id : incomplete) fmt::print("{:<24} incomplete (no manifest): remove with `shardsafe delete --backup {}`\n", id, id);
+  });
+}
+
+void describe(const Context& context, const std::string& id) {
+  auto storage = context.open_storage();
+  const catalog::Manifest manifest = catalog::Catalog(*storage).load(id);
+  const nlohmann::json out = nlohmann::json::parse(catalog::manifest_to_json(manifest));
+  context.print(out, [&] {
+    fmt::print("backup {} ({}, {}), started {}, finished {}\n", manifest.id, manifest.kind, manifest.topology,
+               manifest.started_at, manifest.finished_at);
+    fmt::print("consistent at {}; {} raw, {} stored ({}{})\n", manifest.consistency_point.to_string(),
+               human_bytes(manifest.total_raw_bytes()), human_bytes(manifest.total_stored_bytes()),
+               storage::compression_name(manifest.compression), manifest.encryption_key_id.empty() ? "" : ", encrypted");
+    for (const auto& set : manifest.replica_sets) {
+      fmt::print("\nreplica set {}{} from {} (MongoDB {}), oplog {} .. {} ({} entries)\n", set.name,
+                 set.shard.empty() ? "" : " (shard " + set.shard + ")", set.source_host, set.server_version,
+                 set.start_optime.to_string(), set.end_optime.to_string(), set.oplog_entries);
+      for (const auto& collection : set.collections) {
+        fmt::print("  {:<40} {:<10} {:>10} docs {:>10}\n", collection.db + "." + collection.name, collection.type,
+                   collection.documents, human_bytes(collection.bytes));
+      }
+    }
+  });
+}
+
+void verify(const Context& context, const std::string& id) {
+  auto storage = context.open_storage();
+  const auto report = catalog::Catalog(*storage).verify(id);
+  nlohmann::json bad = nlohmann::json::array();
+  for (const auto& object : report.bad_objects) bad.push_back({{"key", object.key}, {"problem", object.problem}});
+  context.print({{"id", report.id}, {"ok", report.ok()}, {"objects_checked", report.objects_checked},
+                 {"bytes_checked", report.bytes_checked}, {"bad_objects", bad}},
+                [&] {
+                  for (const auto& object : report.bad_objects) fmt::print("BAD {}: {}\n", object.key, object.problem);
+                  fmt::print("backup {}: {} objects, {} checked: {}\n", report.id, report.objects_checked,
+                             human_bytes(report.bytes_checked), report.ok() ? "all match the manifest" : "DAMAGED");
+                });
+  if (!report.ok()) {
+    throw Error(ErrorCode::kChecksumMismatch, fmt::format("backup \"{}\" has {} damaged objects, first \"{}\": {}", id,
+                                                          report.bad_objects.size(), report.bad_objects.front().key,
+                                                          report.bad_objects.front().problem));
+  }
+}
+
+void remove(const Context& context, const std::string& id) {
+  auto storage = context.open_storage();
+  catalog::Catalog(*storage).remove(id);
+  context.print({{"deleted", id}}, [&] { fmt::print("deleted backup {}\n", id); });
+}
+
+}  // namespace
+
+void add_catalog_verbs(CLI::App& app, Context& context) {
+  auto* list_verb = app.add_subcommand("list", "list the backups in a storage");
+  add_storage_options(*list_verb, context);
+  list_verb->callback([&context] { list(context); });
+
+  auto id = std::make_shared<std::string>();
+  auto* describe_verb = app.add_subcommand("describe", "show a backup's manifest: sets, optimes, collections");
+  describe_verb->add_option("--backup", *id, "backup id")->required();
+  add_storage_options(*describe_verb, context);
+  describe_verb->callback([&context, id] { describe(context, *id); });
+
+  auto* verify_verb = app.add_subcommand("verify", "re-read every object of a backup and check it against the manifest");
+  verify_verb->add_option("--backup", *id, "backup id")->required();
+  add_storage_options(*verify_verb, context);
+  verify_verb->callback([&context, id] { verify(context, *id); });
+
+  auto* delete_verb = app.add_subcommand("delete", "delete a backup (manifest first, so it is never half-listed)");
+  delete_verb->add_option("--backup", *id, "backup id")->required();
+  add_storage_options(*delete_verb, context);
+  delete_verb->callback([&context, id] { remove(context, *id); });
+}
+
+}  // namespace shardsafe::cli

@@ -1,0 +1,72 @@
+// shardsafe restore: a backup into a replica set, rolled back on failure.
+#include <fmt/format.h>
+
+#include "cli/context.h"
+#include "cli/progress_view.h"
+#include "coordinator/restore.h"
+
+namespace shardsafe::cli {
+namespace {
+
+struct RestoreFlags {
+  std::string backup_id;
+  std::string uri;
+  std::string replica_set;
+  int parallel = 4;
+  int insertion_workers = 2;
+  bool drop = false;
+  bool keep_previous = false;
+  bool no_oplog_replay = false;
+};
+
+void run(const RestoreFlags& flags, const Context& context) {
+  auto storage = context.open_storage();
+  coordinator::RestoreRequest request;
+  request.backup_id = flags.backup_id;
+  request.target_uri = flags.uri;
+  request.replica_set = flags.replica_set;
+  request.options.parallel_collections = flags.parallel;
+  request.options.insertion_workers = flags.insertion_workers;
+  request.options.drop = flags.drop;
+  request.options.keep_previous = flags.keep_previous;
+  request.options.replay_oplog = !flags.no_oplog_replay;
+  request.options.key = context.encryption_key();
+  Progress progress;
+  dump::RestoreSummary summary;
+  {
+    ProgressView view(progress, !context.show_progress());
+    summary = coordinator::run_restore(request, *storage, progress);
+  }
+  context.print({{"backup_id", flags.backup_id},
+                 {"collections", summary.collections},
+                 {"documents", summary.documents},
+                 {"indexes", summary.indexes},
+                 {"oplog_applied", summary.oplog_applied},
+                 {"holdings_kept", summary.holdings_kept}},
+                [&] {
+                  fmt::print("restored backup {}: {} collections, {} documents, {} indexes, {} oplog entries replayed\n",
+                             flags.backup_id, summary.collections, summary.documents, summary.indexes,
+                             summary.oplog_applied);
+                  for (const auto& kept : summary.holdings_kept) fmt::print("previous data kept as \"{}\"\n", kept);
+                });
+}
+
+}  // namespace
+
+void add_restore_verb(CLI::App& app, Context& context) {
+  auto flags = std::make_shared<RestoreFlags>();
+  auto* verb = app.add_subcommand("restore", "restore a backup into a replica set");
+  verb->add_option("--backup", flags->backup_id, "backup id (see `shardsafe list`)")->required();
+  verb->add_option("--uri", flags->uri, "MongoDB URI of the target replica set")->required();
+  verb->add_option("--replica-set", flags->replica_set, "of a sharded backup: the shard (or config) to restore");
+  verb->add_option("--parallel", flags->parallel, "collections restored at once")->check(CLI::Range(1, 64));
+  verb->add_option("--insertion-workers", flags->insertion_workers, "insert workers per collection")->check(CLI::Range(1, 64));
+  verb->add_flag("--drop", flags->drop, "replace namespaces that already hold data (kept until the restore succeeds)");
+  verb->add_flag("--keep-previous", flags->keep_previous, "keep the replaced data under its holding name");
+  verb->add_flag("--no-oplog-replay", flags->no_oplog_replay, "restore the dump only, without its oplog");
+  add_storage_options(*verb, context);
+  add_key_options(*verb, context);
+  verb->callback([flags, &context] { run(*flags, context); });
+}
+
+}  // namespace shardsafe::cli

@@ -1,0 +1,35 @@
+// The backup workflow: from a MongoDB URI to a committed manifest in storage.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "catalog/manifest.h"
+#include "common/progress.h"
+#include "dump/dumper.h"
+#include "storage/storage.h"
+
+namespace shardsafe::coordinator {
+
+struct BackupRequest {
+  std::string uri;  // a replica set (seed list + replicaSet=...) or a mongos
+  dump::DumpOptions dump;
+  // How long a set may take to reach the consistency point after the last dump ended.
+  std::chrono::seconds consistency_timeout{60};
+};
+
+// Runs a full backup and returns its manifest, committed in `storage`. Steps:
+//   discover  the replica set, or through a mongos the shards and the config server
+//   lock      take shardsafe's lock; on a cluster stop the balancer and wait for its round
+//   dump      every set in parallel (each its collections in parallel), straight to storage
+//   align     T = the latest dump end across sets; every set's oplog is captured up to T
+//   commit    the manifest, last: before it exists the backup is not listed
+//   release   restart the balancer if it was running, release the lock
+// On failure, the objects written so far are removed (best effort) and the error rethrown; a
+// failed backup never has a manifest, so it is never listed as complete.
+catalog::Manifest run_backup(const BackupRequest& request, storage::Storage& storage, Progress& progress);
+
+// "2026-11-25T22:10:00Z": how manifests record times.
+std::string iso8601_now();
+
+}  // namespace shardsafe::coordinator

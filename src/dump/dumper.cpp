@@ -1,0 +1,177 @@
+#include "dump/dumper.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+
+#include "common/error.h"
+#include "common/parallel.h"
+#include "dump/metadata.h"
+#include "dump/names.h"
+#include "mongo/topology.h"
+#include "oplog/capture.h"
+
+namespace shardsafe::dump {
+namespace {
+
+constexpr std::array kConfigCollectionsKept = {"chunks", "collections", "databases", "settings",
+                                               "shards", "tags",        "version"};
+constexpr std::array kAdminSystemCollectionsKept = {"system.users", "system.roles", "system.version"};
+
+template <std::size_t N>
+bool contains(const std::array<const char*, N>& names, const std::string& name) {
+  return std::any_of(names.begin(), names.end(), [&](const char* kept) { return name == kept; });
+}
+
+// The member a dump reads from: the primary, or a healthy secondary when asked for one.
+std::string choose_member(const mongo::ReplicaSetTopology& topology, mongo::ReadPreference preference) {
+  const bool wants_secondary =
+      preference == mongo::ReadPreference::kSecondary || preference == mongo::ReadPreference::kSecondaryPreferred;
+  if (wants_secondary && !topology.secondaries.empty()) return topology.secondaries.front();
+  if (preference == mongo::ReadPreference::kSecondary) {
+    throw Error(ErrorCode::kConnection, "replica set \"" + topology.name +
+                                            "\" has no healthy secondary to read from (--read-preference secondary)");
+  }
+  return topology.primary;
+}
+
+std::uint64_t collection_size(mongo::Client& client, const std::string& db, const std::string& collection) {
+  try {
+    const mongo::Bson stats = client.command(db, mongo::BsonBuilder().append("collStats", collection).build());
+    return static_cast<std::uint64_t>(mongo::BsonView(stats).integer("size").value_or(0));
+  } catch (const ServerError&) {
+    return 0;  // only an estimate for progress and scheduling: a server without collStats is fine
+  }
+}
+
+}  // namespace
+
+bool dump_includes(const std::string& db, const std::string& collection) {
+  if (db == "local" || db.starts_with("__mdb_internal") || collection.find('$') != std::string::npos) return false;
+  if (db == "config") return contains(kConfigCollectionsKept, collection);
+  if (db == "admin" && contains(kAdminSystemCollectionsKept, collection)) return true;
+  if (db == "admin" && (collection == "system.keys" || collection == kLockCollection)) return false;
+  return !collection.starts_with("system.") || collection == "system.js";
+}
+
+ReplicaSetDumper::ReplicaSetDumper(const mongo::Uri& uri, storage::Storage& storage, std::string prefix,
+                                   DumpOptions options, Progress& progress)
+    : uri_(uri), storage_(storage), prefix_(std::move(prefix)), options_(std::move(options)), progress_(progress) {}
+
+ReplicaSetDumper::~ReplicaSetDumper() = default;
+
+void ReplicaSetDumper::begin() {
+  const auto topology = mongo::discover_replica_set(uri_);
+  result_.name = topology.name;
+  result_.source_host = choose_member(topology, options_.read_preference);
+  // Dump and oplog come from the same member, over a direct connection, so they describe one
+  // history even if the set elects another primary meanwhile.
+  member_uri_ = std::make_unique<mongo::Uri>(uri_.direct_to(result_.source_host));
+  pool_ = std::make_unique<mongo::ClientPool>(*member_uri_, options_.parallel_collections + 1);
+  mongo::Client client = pool_->acquire();
+  result_.server_version = mongo::server_version(client);
+  result_.start_optime = mongo::newest_oplog_ts(client);
+  plan_namespaces(client);
+  spdlog::info("replica set \"{}\": dumping {} namespaces from {} (start optime {})", result_.name,
+               planned_.size(), result_.source_host, result_.start_optime.to_string());
+}
+
+void ReplicaSetDumper::plan_namespaces(mongo::Client& client) {
+  const mongo::Bson databases = client.command(
+      "admin", mongo::BsonBuilder().append("listDatabases", 1).append("nameOnly", true).build(),
+      mongo::ReadPreference::kPrimaryPreferred);
+  for (const mongo::Bson& database : mongo::BsonView(databases).documents("databases")) {
+    const std::string db = mongo::BsonView(database).string("name").value_or("");
+    mongo::Cursor cursor = client.command_cursor(
+        db, mongo::BsonBuilder().append("listCollections", 1).append("cursor", mongo::Bson()).build(),
+        mongo::ReadPreference::kPrimaryPreferred);
+    while (const bson_t* entry = cursor.next()) {
+      const mongo::BsonView view(entry);
+      PlannedCollection planned{db, view.string("name").value_or(""), view.string("type").value_or("collection"),
+                                mongo::Bson::copy_of(entry), 0};
+      if (!dump_includes(db, planned.name)) continue;
+      if (planned.type == "collection") planned.size_estimate = collection_size(client, db, planned.name);
+      planned_.push_back(std::move(planned));
+    }
+  }
+  // Largest first: the long collections start early, the small ones fill the gaps.
+  std::stable_sort(planned_.begin(), planned_.end(),
+                   [](const auto& a, const auto& b) { return a.size_estimate > b.size_estimate; });
+}
+
+std::vector<mongo::Bson> ReplicaSetDumper::list_indexes(mongo::Client& client, const PlannedCollection& planned) {
+  std::vector<mongo::Bson> indexes;
+  if (planned.type == "view") return indexes;
+  mongo::Cursor cursor = client.command_cursor(
+      planned.db,
+      mongo::BsonBuilder().append("listIndexes", planned.name).append("cursor", mongo::Bson()).build(),
+      mongo::ReadPreference::kPrimaryPreferred);
+  while (const bson_t* index = cursor.next()) indexes.push_back(mongo::Bson::copy_of(index));
+  return indexes;
+}
+
+catalog::CollectionEntry ReplicaSetDumper::dump_one(const PlannedCollection& planned) {
+  mongo::Client client = pool_->acquire();
+  catalog::CollectionEntry entry;
+  entry.db = planned.db;
+  entry.name = planned.name;
+  entry.type = planned.type;
+
+  const std::string metadata = to_metadata_json(metadata_from_list_collections(planned.listing, list_indexes(client, planned)));
+  auto metadata_writer = storage::write_stream(storage_, collection_metadata_key(prefix_, planned.db, planned.name), options_.stream);
+  metadata_writer->write({reinterpret_cast<const std::uint8_t*>(metadata.data()), metadata.size()});
+  entry.metadata = metadata_writer->commit();
+
+  if (planned.type != "view") {
+    auto data_writer = storage::write_stream(storage_, collection_data_key(prefix_, planned.db, planned.name), options_.stream);
+    mongo::Cursor cursor = client.find(planned.db, planned.name, mongo::Bson(), mongo::Bson(),
+                                       mongo::ReadPreference::kPrimaryPreferred);
+    while (const bson_t* document = cursor.next()) {
+      data_writer->write({bson_get_data(document), document->len});
+      entry.documents++;
+      entry.bytes += document->len;
+      progress_.add(document->len, 1);
+    }
+    entry.data = data_writer->commit();
+  }
+  progress_.unit_done();
+  spdlog::debug("dumped \"{}.{}\": {} documents, {} bytes", planned.db, planned.name, entry.documents, entry.bytes);
+  return entry;
+}
+
+std::uint64_t ReplicaSetDumper::planned_bytes() const {
+  std::uint64_t total = 0;
+  for (const auto& planned : planned_) total += planned.size_estimate;
+  return total;
+}
+
+void ReplicaSetDumper::dump_collections() {
+  std::vector<catalog::CollectionEntry> entries(planned_.size());
+  parallel_for(planned_.size(), options_.parallel_collections,
+               [&](std::size_t i) { entries[i] = dump_one(planned_[i]); });
+  result_.collections = std::move(entries);
+}
+
+mongo::Timestamp ReplicaSetDumper::newest_optime() {
+  mongo::Client client = pool_->acquire();
+  return mongo::newest_oplog_ts(client);
+}
+
+void ReplicaSetDumper::wait_for_optime(mongo::Timestamp ts, std::chrono::seconds timeout) {
+  mongo::Client client = pool_->acquire();
+  oplog::wait_for_optime(client, ts, std::chrono::steady_clock::now() + timeout);
+}
+
+catalog::ReplicaSetBackup ReplicaSetDumper::finish(mongo::Timestamp up_to) {
+  mongo::Client client = pool_->acquire();
+  auto writer = storage::write_stream(storage_, oplog_key(prefix_), options_.stream);
+  const auto captured = oplog::capture_oplog(client, result_.name, result_.start_optime, up_to, *writer);
+  result_.oplog = writer->commit();
+  result_.oplog_entries = captured.entries;
+  result_.end_optime = up_to;
+  progress_.add(captured.bytes, captured.entries);
+  return result_;
+}
+
+}  // namespace shardsafe::dump

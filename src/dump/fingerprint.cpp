@@ -1,0 +1,52 @@
+#include "dump/fingerprint.h"
+
+#include <algorithm>
+
+#include "dump/dumper.h"
+#include "storage/hash.h"
+
+namespace shardsafe::dump {
+namespace {
+
+CollectionFingerprint fingerprint_collection(mongo::Client& client, const std::string& db, const std::string& name) {
+  CollectionFingerprint out;
+  storage::Digest hash(storage::DigestAlgorithm::kSha256);
+  const mongo::Bson options = mongo::BsonBuilder().append("sort", mongo::BsonBuilder().append("_id", 1).build()).build();
+  mongo::Cursor cursor = client.find(db, name, mongo::Bson(), options);
+  while (const bson_t* document = cursor.next()) {
+    hash.update({bson_get_data(document), document->len});
+    out.documents++;
+  }
+  out.sha256 = hash.final_hex();
+  mongo::Cursor indexes = client.command_cursor(
+      db, mongo::BsonBuilder().append("listIndexes", name).append("cursor", mongo::Bson()).build());
+  while (const bson_t* index = indexes.next()) out.indexes.push_back(mongo::Bson::copy_of(index).canonical_json());
+  std::sort(out.indexes.begin(), out.indexes.end());
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, CollectionFingerprint> fingerprint(mongo::Client& client) {
+  std::map<std::string, CollectionFingerprint> out;
+  const mongo::Bson databases =
+      client.command("admin", mongo::BsonBuilder().append("listDatabases", 1).append("nameOnly", true).build());
+  for (const mongo::Bson& database : mongo::BsonView(databases).documents("databases")) {
+    const std::string db = mongo::BsonView(database).string("name").value_or("");
+    mongo::Cursor collections = client.command_cursor(
+        db, mongo::BsonBuilder()
+                .append("listCollections", 1)
+                .append("filter", mongo::BsonBuilder().append("type", "collection").build())
+                .append("cursor", mongo::Bson())
+                .build());
+    std::vector<std::string> names;
+    while (const bson_t* entry = collections.next()) names.push_back(mongo::BsonView(entry).string("name").value_or(""));
+    for (const auto& name : names) {
+      if (!dump_includes(db, name) || (db == "admin" && name.starts_with("system."))) continue;
+      out[db + "." + name] = fingerprint_collection(client, db, name);
+    }
+  }
+  return out;
+}
+
+}  // namespace shardsafe::dump

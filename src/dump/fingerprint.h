@@ -1,0 +1,26 @@
+// A comparable summary of a deployment's data: per namespace, the document count, a SHA-256 of
+// every document's bytes in _id order, and the index specs. Two deployments hold the same data
+// exactly when their fingerprints are equal; the demo and the fidelity tests use this to prove a
+// restore brought back what was backed up, byte for byte.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mongo/client.h"
+
+namespace shardsafe::dump {
+
+struct CollectionFingerprint {
+  std::uint64_t documents = 0;
+  std::string sha256;                // of the documents' bytes, in _id order
+  std::vector<std::string> indexes;  // canonical JSON of each spec, by name
+  bool operator==(const CollectionFingerprint&) const = default;
+};
+
+// Every namespace a full dump would take (see dump_includes), except admin.system.*.
+std::map<std::string, CollectionFingerprint> fingerprint(mongo::Client& client);
+
+}  // namespace shardsafe::dump

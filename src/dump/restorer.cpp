@@ -1,0 +1,330 @@
+#include "dump/restorer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "common/blocking_queue.h"
+#include "common/error.h"
+#include "common/parallel.h"
+#include "dump/bson_stream.h"
+#include "dump/metadata.h"
+#include "mongo/topology.h"
+#include "oplog/replay.h"
+
+namespace shardsafe::dump {
+namespace {
+
+// Documents of one insert command, packed back to back.
+struct Batch {
+  std::vector<std::uint8_t> bytes;
+  std::vector<std::size_t> offsets;
+  std::vector<std::span<const std::uint8_t>> documents() const {
+    std::vector<std::span<const std::uint8_t>> out;
+    out.reserve(offsets.size());
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+      const std::size_t end = i + 1 < offsets.size() ? offsets[i + 1] : bytes.size();
+      out.emplace_back(bytes.data() + offsets[i], end - offsets[i]);
+    }
+    return out;
+  }
+};
+
+const mongo::Bson kMajority = mongo::BsonBuilder().append("w", "majority").build();
+
+std::string read_all(storage::Source& source) {
+  std::string out;
+  std::uint8_t buffer[1 << 14];
+  while (const std::size_t n = source.read(buffer)) out.append(reinterpret_cast<const char*>(buffer), n);
+  return out;
+}
+
+bool collection_exists(mongo::Client& client, const std::string& db, const std::string& name) {
+  mongo::Cursor cursor = client.command_cursor(
+      db, mongo::BsonBuilder()
+              .append("listCollections", 1)
+              .append("filter", mongo::BsonBuilder().append("name", name).build())
+              .append("nameOnly", true)
+              .build());
+  return cursor.next() != nullptr;
+}
+
+bool collection_has_documents(mongo::Client& client, const std::string& db, const std::string& name) {
+  mongo::Cursor cursor = client.find(db, name, mongo::Bson(), mongo::BsonBuilder().append("limit", std::int64_t{1}).build());
+  return cursor.next() != nullptr;
+}
+
+void rename_collection(mongo::Client& client, const std::string& from, const std::string& to) {
+  client.command("admin", mongo::BsonBuilder()
+                              .append("renameCollection", from)
+                              .append("to", to)
+                              .append("writeConcern", kMajority)
+                              .build());
+}
+
+void drop_collection(mongo::Client& client, const std::string& ns) {
+  const auto [db, name] = split_namespace(ns);
+  try {
+    client.command(db, mongo::BsonBuilder().append("drop", name).append("writeConcern", kMajority).build());
+  } catch (const ServerError& error) {
+    if (error.server_code() != 26) throw;  // NamespaceNotFound: already gone
+  }
+}
+
+// A short random token: holding names of concurrent or failed restores never collide.
+std::string random_token() {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::random_device device;
+  std::string out;
+  for (int i = 0; i < 8; ++i) out += kAlphabet[device() % (sizeof kAlphabet - 1)];
+  return out;
+}
+
+}  // namespace
+
+struct ReplicaSetRestorer::Target {
+  const catalog::CollectionEntry* entry;
+  std::string db;
+  std::string name;
+  CollectionMetadata metadata;
+  std::string ns() const { return db + "." + name; }
+};
+
+std::pair<std::string, std::string> split_namespace(const std::string& ns) {
+  const auto dot = ns.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == ns.size()) {
+    throw Error(ErrorCode::kInvalidArgument, "invalid namespace \"" + ns + "\": expected <db>.<collection>");
+  }
+  return {ns.substr(0, dot), ns.substr(dot + 1)};
+}
+
+ReplicaSetRestorer::ReplicaSetRestorer(const catalog::ReplicaSetBackup& backup, storage::Storage& storage,
+                                       const mongo::Uri& target, RestoreOptions options, Progress& progress)
+    : backup_(backup),
+      storage_(storage),
+      target_uri_(target),
+      options_(std::move(options)),
+      progress_(progress),
+      holding_suffix_(".shardsafe-hold-" + random_token()) {}
+
+ReplicaSetRestorer::~ReplicaSetRestorer() = default;
+
+void ReplicaSetRestorer::check_target() {
+  const auto topology = mongo::discover_replica_set(target_uri_);
+  spdlog::info("restoring replica set \"{}\" into \"{}\" (primary {})", backup_.name, topology.name, topology.primary);
+  pool_ = std::make_unique<mongo::ClientPool>(target_uri_, options_.parallel_collections * (options_.insertion_workers + 1) + 2);
+  mongo::Client client = pool_->acquire();
+  std::vector<std::string> conflicts;
+  for (const auto& entry : backup_.collections) {
+    // admin.system.version describes the server itself (auth schema, FCV): never overwritten.
+    if (entry.db == "admin" && entry.name == "system.version") continue;
+    std::string target_ns = entry.db + "." + entry.name;
+    if (options_.map_namespace) {
+      const auto mapped = options_.map_namespace(target_ns);
+      if (!mapped) continue;
+      target_ns = *mapped;
+    }
+    auto [db, name] = split_namespace(target_ns);
+    auto metadata_source = storage::read_stream(storage_, entry.metadata, options_.key);
+    Target target{&entry, db, name, parse_metadata_json(read_all(*metadata_source), entry.metadata.key)};
+    if (collection_exists(client, db, name)) {
+      if (!options_.drop && (entry.type == "view" || collection_has_documents(client, db, name))) {
+        conflicts.push_back(target_ns);
+      }
+      holdings_.emplace_back(target_ns, "");
+    }
+    targets_.push_back(std::move(target));
+  }
+  if (!conflicts.empty()) {
+    holdings_.clear();
+    std::string names;
+    for (std::size_t i = 0; i < std::min<std::size_t>(conflicts.size(), 5); ++i) names += (i ? ", \"" : "\"") + conflicts[i] + "\"";
+    if (conflicts.size() > 5) names += " and " + std::to_string(conflicts.size() - 5) + " more";
+    throw Error(ErrorCode::kAlreadyExists, "the target already holds data in " + names +
+                                               ": restore with --drop to replace it (the old data is kept until the restore succeeds)");
+  }
+}
+
+void ReplicaSetRestorer::set_aside() {
+  mongo::Client client = pool_->acquire();
+  for (auto& [target_ns, holding_ns] : holdings_) {
+    const std::string holding = target_ns + holding_suffix_;
+    rename_collection(client, target_ns, holding);
+    holding_ns = holding;
+  }
+}
+
+void ReplicaSetRestorer::restore_collections() {
+  std::uint64_t total = 0;
+  for (const auto& target : targets_) total += target.entry->bytes;
+  progress_.start_phase("restore " + backup_.name, total, targets_.size());
+  // Views last: their definitions may name collections restored here.
+  std::stable_partition(targets_.begin(), targets_.end(), [](const Target& t) { return t.entry->type != "view"; });
+  parallel_for(targets_.size(), options_.parallel_collections, [&](std::size_t i) { restore_one(targets_[i]); });
+}
+
+void ReplicaSetRestorer::restore_one(const Target& target) {
+  mongo::Client client = pool_->acquire();
+  create_collection(client, target);
+  if (target.entry->type != "view") {
+    insert_documents(target);
+    build_indexes(client, target);
+  }
+  progress_.unit_done();
+}
+
+void ReplicaSetRestorer::create_collection(mongo::Client& client, const Target& target) {
+  mongo::BsonBuilder create;
+  create.append("create", target.name);
+  bson_iter_t option;
+  if (bson_iter_init(&option, target.metadata.options.get())) {
+    while (bson_iter_next(&option)) create.append_iter(bson_iter_key(&option), &option);
+  }
+  create.append("writeConcern", kMajority);
+  client.command(target.db, create.build());
+  std::lock_guard lock(mutex_);
+  created_.push_back(target.ns());
+  summary_.collections++;
+}
+
+void ReplicaSetRestorer::insert_documents(const Target& target) {
+  BlockingQueue<Batch> queue(static_cast<std::size_t>(options_.insertion_workers));
+  std::atomic<std::uint64_t> inserted{0};
+  std::exception_ptr worker_error;
+  std::mutex error_mutex;
+  auto insert_batches = [&] {
+    try {
+      mongo::Client client = pool_->acquire();
+      while (auto batch = queue.pop()) {
+        const auto documents = batch->documents();
+        const auto result = client.insert_many(target.db, target.name, documents, /*ordered=*/false, kMajority);
+        if (!result.write_errors.empty()) {
+          const mongo::BsonView first(result.write_errors.front());
+          throw Error(ErrorCode::kServer, "inserting into \"" + target.ns() + "\" failed for " +
+                                              std::to_string(result.write_errors.size()) + " documents, first: " +
+                                              first.string("errmsg").value_or("unknown error"));
+        }
+        inserted += static_cast<std::uint64_t>(result.inserted);
+        progress_.add(batch->bytes.size(), documents.size());
+      }
+    } catch (...) {
+      std::lock_guard lock(error_mutex);
+      if (!worker_error) worker_error = std::current_exception();
+      queue.close();
+    }
+  };
+  std::vector<std::jthread> workers;
+  for (int i = 0; i < options_.insertion_workers; ++i) workers.emplace_back(insert_batches);
+
+  try {
+    auto source = storage::read_stream(storage_, target.entry->data, options_.key);
+    BsonStreamReader reader(*source, target.entry->data.key);
+    Batch batch;
+    while (auto document = reader.next()) {
+      if (!batch.offsets.empty() && (batch.bytes.size() + document->size() > options_.batch_bytes ||
+                                     batch.offsets.size() >= options_.batch_documents)) {
+        if (!queue.push(std::move(batch))) break;  // a worker failed: its error is reported below
+        batch = Batch();
+      }
+      batch.offsets.push_back(batch.bytes.size());
+      batch.bytes.insert(batch.bytes.end(), document->begin(), document->end());
+    }
+    if (!batch.offsets.empty()) queue.push(std::move(batch));
+  } catch (...) {
+    queue.close();
+    workers.clear();
+    throw;
+  }
+  queue.close();
+  workers.clear();  // joins
+  if (worker_error) std::rethrow_exception(worker_error);
+  if (inserted != target.entry->documents) {
+    throw Error(ErrorCode::kCorruptData, "\"" + target.entry->data.key + "\" held " + std::to_string(inserted.load()) +
+                                             " documents, the manifest says " + std::to_string(target.entry->documents));
+  }
+  std::lock_guard lock(mutex_);
+  summary_.documents += inserted;
+}
+
+void ReplicaSetRestorer::build_indexes(mongo::Client& client, const Target& target) {
+  std::vector<mongo::Bson> specs;
+  for (const auto& index : target.metadata.indexes) {
+    if (mongo::BsonView(index).string("name") == "_id_") continue;  // created with the collection
+    // Old servers put "ns" in index specs; current ones reject it.
+    mongo::BsonBuilder spec;
+    bson_iter_t field;
+    bson_iter_init(&field, index.get());
+    while (bson_iter_next(&field)) {
+      if (std::string_view(bson_iter_key(&field)) != "ns") spec.append_iter(bson_iter_key(&field), &field);
+    }
+    specs.push_back(spec.build());
+  }
+  if (specs.empty()) return;
+  client.command(target.db, mongo::BsonBuilder()
+                                .append("createIndexes", target.name)
+                                .append_array("indexes", specs)
+                                .append("writeConcern", kMajority)
+                                .build());
+  std::lock_guard lock(mutex_);
+  summary_.indexes += specs.size();
+}
+
+void ReplicaSetRestorer::replay_oplog() {
+  if (!options_.replay_oplog || backup_.oplog.parts.empty()) return;
+  progress_.start_phase("replay " + backup_.name, 0, 1);
+  mongo::Client client = pool_->acquire();
+  auto source = storage::read_stream(storage_, backup_.oplog, options_.key);
+  oplog::ReplayOptions replay;
+  replay.up_to = options_.up_to.value_or(backup_.end_optime);
+  if (options_.map_namespace) {
+    replay.include_namespace = [this](const std::string& ns) { return options_.map_namespace(ns) == ns; };
+  }
+  const auto result = oplog::replay_oplog(*source, client, replay);
+  summary_.oplog_applied = result.applied;
+  progress_.unit_done();
+}
+
+RestoreSummary ReplicaSetRestorer::commit() {
+  mongo::Client client = pool_->acquire();
+  for (const auto& [target_ns, holding_ns] : holdings_) {
+    if (holding_ns.empty()) continue;
+    if (options_.keep_previous) {
+      summary_.holdings_kept.push_back(holding_ns);
+    } else {
+      drop_collection(client, holding_ns);
+    }
+  }
+  holdings_.clear();
+  created_.clear();
+  return summary_;
+}
+
+void ReplicaSetRestorer::roll_back() noexcept {
+  if (!pool_) return;
+  try {
+    mongo::Client client = pool_->acquire();
+    for (const auto& ns : created_) {
+      try {
+        drop_collection(client, ns);
+      } catch (const std::exception& error) {
+        spdlog::error("rollback: could not drop restored \"{}\": {}", ns, error.what());
+      }
+    }
+    for (const auto& [target_ns, holding_ns] : holdings_) {
+      if (holding_ns.empty()) continue;
+      try {
+        rename_collection(client, holding_ns, target_ns);
+      } catch (const std::exception& error) {
+        spdlog::error("rollback: could not rename \"{}\" back to \"{}\": {} (the data is safe under the holding name)",
+                      holding_ns, target_ns, error.what());
+      }
+    }
+  } catch (const std::exception& error) {
+    spdlog::error("rollback of replica set \"{}\" failed: {}", backup_.name, error.what());
+  }
+}
+
+}  // namespace shardsafe::dump

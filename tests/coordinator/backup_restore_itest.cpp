@@ -1,0 +1,200 @@
+// Backup and restore of a replica set, end to end against sandbox replica sets over TCP and a
+// real file:// storage folder.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "common/error.h"
+#include "coordinator/backup.h"
+#include "coordinator/restore.h"
+#include "dump/fingerprint.h"
+#include "storage/open.h"
+#include "support/sandbox.h"
+
+namespace shardsafe {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::SandboxReplSet;
+using testing::TempDir;
+
+const mongo::Bson kMajority = mongo::BsonBuilder().append("w", "majority").build();
+
+void insert_json(mongo::Client& client, const std::string& db, const std::string& coll, const std::vector<std::string>& docs) {
+  std::vector<mongo::Bson> owned;
+  for (const auto& json : docs) owned.push_back(mongo::Bson::from_json(json));
+  std::vector<std::span<const std::uint8_t>> raw;
+  for (const auto& doc : owned) raw.push_back(doc.bytes());
+  client.insert_many(db, coll, raw, true, kMajority);
+}
+
+void load_sample(mongo::Client& client) {
+  std::vector<std::string> docs;
+  for (int i = 0; i < 3000; ++i) {
+    docs.push_back(R"({"_id": )" + std::to_string(i) + R"(, "name": "item )" + std::to_string(i) +
+                   R"(", "price": {"$numberDecimal": "1.25"}, "tags": ["a", "b"], "at": {"$date": 1700000000000}})");
+  }
+  insert_json(client, "shop", "items", docs);
+  insert_json(client, "shop", "empty_but_indexed", {R"({"_id": 1})"});
+  client.command("shop", mongo::Bson::from_json(R"({"delete": "empty_but_indexed", "deletes": [{"q": {}, "limit": 0}]})"));
+  client.command("shop", mongo::Bson::from_json(R"({"createIndexes": "items", "indexes": [
+      {"key": {"name": 1}, "name": "name_unique", "unique": true},
+      {"key": {"price": -1, "tags": 1}, "name": "price_tags"}]})"));
+  client.command("shop", mongo::Bson::from_json(R"({"createIndexes": "empty_but_indexed", "indexes": [
+      {"key": {"x": 1}, "name": "x_sparse", "sparse": true}]})"));
+  client.command("logs", mongo::Bson::from_json(R"({"create": "capped", "capped": true, "size": 65536})"));
+  insert_json(client, "logs", "capped", {R"({"_id": 1, "m": "hello"})", R"({"_id": 2, "m": "world"})"});
+}
+
+class BackupRestoreTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  SandboxReplSet source_{{.name = "src", .members = 1}};
+  std::unique_ptr<storage::Storage> storage_ = storage::open_storage("file://" + (dir_.path() / "backups").string(), {});
+  Progress progress_;
+
+  catalog::Manifest backup() {
+    coordinator::BackupRequest request;
+    request.uri = source_.uri();
+    return coordinator::run_backup(request, *storage_, progress_);
+  }
+  dump::RestoreSummary restore(const std::string& id, const std::string& target, bool drop = false) {
+    coordinator::RestoreRequest request;
+    request.backup_id = id;
+    request.target_uri = target;
+    request.options.drop = drop;
+    return coordinator::run_restore(request, *storage_, progress_);
+  }
+};
+
+TEST_F(BackupRestoreTest, RoundTripIntoAFreshSetIsIdentical) {
+  mongo::Client source{mongo::Uri(source_.uri())};
+  load_sample(source);
+  const auto expected = dump::fingerprint(source);
+  const auto manifest = backup();
+  EXPECT_EQ(manifest.total_documents(), 3002u);
+  ASSERT_EQ(catalog::Catalog(*storage_).list().size(), 1u);
+
+  SandboxReplSet target({.name = "dst", .members = 1});
+  const auto summary = restore(manifest.id, target.uri());
+  EXPECT_EQ(summary.documents, 3002u);
+  mongo::Client restored{mongo::Uri(target.uri())};
+  EXPECT_EQ(dump::fingerprint(restored), expected);
+}
+
+TEST_F(BackupRestoreTest, WritesDuringTheBackupLandOnOneConsistentPoint) {
+  mongo::Client source{mongo::Uri(source_.uri())};
+  load_sample(source);
+  // The writer inserts _id 0,1,2,... into one collection and then records the same number in a
+  // counter document of another: at any single point in time, counter == highest _id.
+  std::atomic<bool> stop{false};
+  std::atomic<int> acknowledged{0};
+  std::jthread writer([&] {
+    mongo::Client client{mongo::Uri(source_.uri())};
+    for (int i = 0; !stop; ++i) {
+      insert_json(client, "load", "seq", {R"({"_id": )" + std::to_string(i) + "}"});
+      client.command("load", mongo::Bson::from_json(R"({"update": "counter", "updates": [{"q": {"_id": "c"}, "u": {"$set": {"n": )" +
+                                                    std::to_string(i) + R"(}}, "upsert": true}]})"));
+      acknowledged = i + 1;
+    }
+  });
+  while (acknowledged < 50) std::this_thread::yield();
+  const auto manifest = backup();
+  stop = true;
+  writer.join();
+
+  SandboxReplSet target({.name = "dst", .members = 1});
+  restore(manifest.id, target.uri());
+  mongo::Client restored{mongo::Uri(target.uri())};
+  const mongo::Bson count = restored.command("load", mongo::Bson::from_json(R"({"count": "seq"})"));
+  const auto documents = mongo::BsonView(count).integer("n").value_or(-1);
+  mongo::Cursor counter = restored.find("load", "counter", mongo::Bson());
+  const bson_t* doc = counter.next();
+  ASSERT_NE(doc, nullptr);
+  EXPECT_EQ(mongo::BsonView(doc).integer("n").value_or(-2) + 1, documents) << "collections restored at different points";
+  EXPECT_GE(documents, 50);
+  EXPECT_LE(documents, acknowledged.load());
+}
+
+TEST_F(BackupRestoreTest, RefusesToOverwriteDataWithoutDropAndChangesNothing) {
+  mongo::Client source{mongo::Uri(source_.uri())};
+  load_sample(source);
+  const auto manifest = backup();
+  source.command("shop", mongo::Bson::from_json(R"({"update": "items", "updates": [{"q": {"_id": 1}, "u": {"$set": {"name": "changed"}}}]})"));
+  const auto before = dump::fingerprint(source);
+  try {
+    restore(manifest.id, source_.uri());
+    FAIL() << "expected a refusal";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kAlreadyExists);
+    EXPECT_NE(std::string(error.what()).find("shop.items"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(dump::fingerprint(source), before);
+}
+
+TEST_F(BackupRestoreTest, DropReplacesTheDataInPlace) {
+  mongo::Client source{mongo::Uri(source_.uri())};
+  load_sample(source);
+  const auto expected = dump::fingerprint(source);
+  const auto manifest = backup();
+  source.command("shop", mongo::Bson::from_json(R"({"drop": "items"})"));
+  insert_json(source, "logs", "capped", {R"({"_id": 3, "m": "after"})"});
+  restore(manifest.id, source_.uri(), /*drop=*/true);
+  EXPECT_EQ(dump::fingerprint(source), expected);
+}
+
+TEST_F(BackupRestoreTest, CorruptObjectFailsTheRestoreAndRollsBack) {
+  mongo::Client source{mongo::Uri(source_.uri())};
+  load_sample(source);
+  const auto manifest = backup();
+  source.command("shop", mongo::Bson::from_json(R"({"update": "items", "updates": [{"q": {}, "u": {"$set": {"v": 2}}, "multi": true}]})"));
+  const auto before = dump::fingerprint(source);
+  // Flip one byte in the middle of the stored items data.
+  std::string items_key;
+  for (const auto& entry : manifest.replica_sets.front().collections) {
+    if (entry.name == "items") items_key = entry.data.parts.front().key;
+  }
+  const fs::path file = dir_.path() / "backups" / items_key;
+  std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
+  stream.seekp(static_cast<std::streamoff>(fs::file_size(file) / 2));
+  stream.put('\x5a');
+  stream.close();
+  try {
+    restore(manifest.id, source_.uri(), /*drop=*/true);
+    FAIL() << "expected a checksum error";
+  } catch (const Error& error) {
+    EXPECT_TRUE(error.code() == ErrorCode::kChecksumMismatch || error.code() == ErrorCode::kCorruptData) << error.what();
+    EXPECT_NE(std::string(error.what()).find("items"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(dump::fingerprint(source), before) << "a failed restore must leave the target as it was";
+}
+
+TEST_F(BackupRestoreTest, UnknownBackupIdIsNamed) {
+  try {
+    restore("2020-01-01T00-00-00Z", source_.uri());
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kNotFound);
+    EXPECT_NE(std::string(error.what()).find("2020-01-01T00-00-00Z"), std::string::npos);
+  }
+}
+
+TEST_F(BackupRestoreTest, UnreachableServerFailsWithoutListingABackupOrLeakingThePassword) {
+  coordinator::BackupRequest request;
+  request.uri = "mongodb://admin:hunter2@127.0.0.1:1/?replicaSet=rs0&serverSelectionTimeoutMS=500";
+  try {
+    coordinator::run_backup(request, *storage_, progress_);
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kConnection) << error.what();
+    EXPECT_EQ(std::string(error.what()).find("hunter2"), std::string::npos) << error.what();
+  }
+  EXPECT_TRUE(catalog::Catalog(*storage_).list().empty());
+}
+
+}  // namespace
+}  // namespace shardsafe
