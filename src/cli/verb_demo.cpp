@@ -136,6 +136,8 @@ void write_key_file(const fs::path& path, std::uint32_t seed) {
 }
 
 void run(const DemoFlags& flags, const Context& context) {
+  // Steps print on stdout and logs on stderr: line-buffer stdout so they interleave in order.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const fs::path dir = flags.dir.empty() ? fs::temp_directory_path() / fmt::format("shardsafe-demo-{}", getpid()) : fs::path(flags.dir);
   fs::create_directories(dir);
   step("starting a 3-member sandbox replica set");
