@@ -22,6 +22,8 @@ int compare_values(const bson_iter_t* a, const bson_iter_t* b);
 // A compiled filter: equality, $eq $ne $gt $gte $lt $lte $in $nin $exists $and $or $nor $not,
 // $type, $size, $all, $elemMatch, $regex, $mod on dotted paths (arrays matched element-wise as
 // MongoDB does). Unknown operators throw BadValue ("unknown operator: $foo").
+// Thread safety: a Matcher does not change after construction; matches() and id_equality()
+// may be called from several threads at once.
 class Matcher {
  public:
   explicit Matcher(const bson_t* filter);  // throws CommandError

@@ -56,8 +56,10 @@ Value Value::from_doc(const Doc& doc) {
 }
 
 bson_iter_t Value::iter() const {
+  // Straight from the bytes, not through Doc::bson(): that refreshes a cached view, and a
+  // Value inside a Matcher may be read by several threads at once.
   bson_iter_t it;
-  bson_iter_init(&it, holder_.bson());
+  bson_iter_init_from_data(&it, holder_.data(), holder_.size());
   bson_iter_next(&it);
   return it;
 }
