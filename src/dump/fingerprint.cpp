@@ -10,6 +10,7 @@ namespace {
 
 CollectionFingerprint fingerprint_collection(mongo::Client& client, const std::string& db, const std::string& name) {
   CollectionFingerprint out;
+
   storage::Digest hash(storage::DigestAlgorithm::kSha256);
   const mongo::Bson options = mongo::BsonBuilder().append("sort", mongo::BsonBuilder().append("_id", 1).build()).build();
   mongo::Cursor cursor = client.find(db, name, mongo::Bson(), options);
@@ -34,16 +35,17 @@ std::map<std::string, CollectionFingerprint> fingerprint(mongo::Client& client) 
   for (const mongo::Bson& database : mongo::BsonView(databases).documents("databases")) {
     const std::string db = mongo::BsonView(database).string("name").value_or("");
     mongo::Cursor collections = client.command_cursor(
-        db, mongo::BsonBuilder()
-                .append("listCollections", 1)
-                .append("filter", mongo::BsonBuilder().append("type", "collection").build())
-                .append("cursor", mongo::Bson())
-                .build());
-    std::vector<std::string> names;
-    while (const bson_t* entry = collections.next()) names.push_back(mongo::BsonView(entry).string("name").value_or(""));
-    for (const auto& name : names) {
+        db, mongo::BsonBuilder().append("listCollections", 1).append("cursor", mongo::Bson()).build());
+    std::vector<mongo::Bson> entries;
+    while (const bson_t* entry = collections.next()) entries.push_back(mongo::Bson::copy_of(entry));
+    for (const auto& entry : entries) {
+      const mongo::BsonView view(entry);
+      const std::string name = view.string("name").value_or("");
       if (!dump_includes(db, name) || (db == "admin" && name.starts_with("system."))) continue;
-      out[db + "." + name] = fingerprint_collection(client, db, name);
+      CollectionFingerprint print;
+      if (view.string("type").value_or("collection") == "collection") print = fingerprint_collection(client, db, name);
+      print.options = view.document("options").value_or(mongo::Bson()).canonical_json();
+      out[db + "." + name] = std::move(print);
     }
   }
   return out;

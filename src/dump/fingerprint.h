@@ -1,5 +1,6 @@
-// A comparable summary of a deployment's data: per namespace, the document count, a SHA-256 of
-// every document's bytes in _id order, and the index specs. Two deployments hold the same data
+// A comparable summary of a deployment's data: per namespace (collections and views), the
+// document count, a SHA-256 of every document's bytes in _id order, the index specs and the
+// collection options. Two deployments hold the same data
 // exactly when their fingerprints are equal; the demo and the fidelity tests use this to prove a
 // restore brought back what was backed up, byte for byte.
 #pragma once
@@ -16,7 +17,8 @@ namespace shardsafe::dump {
 struct CollectionFingerprint {
   std::uint64_t documents = 0;
   std::string sha256;                // of the documents' bytes, in _id order
-  std::vector<std::string> indexes;  // canonical JSON of each spec, by name
+  std::vector<std::string> indexes;  // canonical JSON of each spec, sorted
+  std::string options;               // canonical JSON of listCollections' options (capped, validator, viewOn...)
   bool operator==(const CollectionFingerprint&) const = default;
 };
 
