@@ -94,6 +94,7 @@ Journal::~Journal() {
 void Journal::load(Catalog& catalog, const ReplayFn& replay) {
   std::int64_t snapshot_seq = 0;
   std::vector<std::uint8_t> snapshot = read_file(dir_ / "snapshot.bson");
+  snapshot_bytes_ = static_cast<std::int64_t>(snapshot.size());
   if (!snapshot.empty()) {
     DocReader reader(snapshot);
     bson_t doc;
@@ -196,6 +197,7 @@ void Journal::checkpoint(const Catalog& catalog) {
     write_doc(out, end.get());
     out.flush();
     if (!out) throw io_error("cannot write", temp);
+    snapshot_bytes_ = static_cast<std::int64_t>(out.tellp());
   }
   fsync_path(temp, O_RDONLY);
   std::filesystem::rename(temp, dir_ / "snapshot.bson");

@@ -8,6 +8,7 @@
 //                  (p: the document after an update). sync() fdatasyncs it before a write is
 //                  acknowledged, so kill -9 loses nothing acknowledged. A torn record at the
 //                  end (the process died while writing it) is ignored on load.
+//   Checkpoints happen when the journal has grown as large as the snapshot.
 //
 // Restart = load the snapshot, then re-apply journal records with seq > the snapshot's seq
 // (idempotently), which also rebuilds local.oplog.rs.
@@ -15,6 +16,7 @@
 // Thread safety: none; used under the Engine's mutex.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -39,7 +41,11 @@ class Journal {
 
   void append(const Doc& entry, const Doc* post_image);  // buffered until sync()
   void sync();                                           // write + fdatasync; throws on I/O error
-  bool wants_checkpoint() const { return journal_bytes_ > kCheckpointBytes; }
+  // A checkpoint rewrites all data, so it waits until the journal is as large as the last
+  // snapshot (at least 64 MB): the cost per written byte stays constant as data grows.
+  bool wants_checkpoint() const {
+    return journal_bytes_ > std::max(kCheckpointBytes, snapshot_bytes_);
+  }
   void checkpoint(const Catalog& catalog);
 
  private:
@@ -49,6 +55,7 @@ class Journal {
   int journal_fd_ = -1;
   std::int64_t next_seq_ = 1;
   std::int64_t journal_bytes_ = 0;
+  std::int64_t snapshot_bytes_ = 0;
   std::vector<std::uint8_t> pending_;
 };
 

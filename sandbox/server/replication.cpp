@@ -14,12 +14,13 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kHeartbeatInterval = 500ms;
-constexpr auto kPeerTimeout = 1500ms;
+// Generous, so a member slowed by a loaded machine is not taken for dead.
+constexpr auto kPeerTimeout = 3000ms;
 constexpr std::int64_t kNoopIntervalMs = 10000;
 
 std::int64_t random_election_timeout_ms() {
   static thread_local std::mt19937 generator{std::random_device{}()};
-  return std::uniform_int_distribution<std::int64_t>(2000, 3000)(generator);
+  return std::uniform_int_distribution<std::int64_t>(4000, 6000)(generator);
 }
 
 int config_version(const Engine& engine) {
@@ -78,7 +79,7 @@ void update_member(Engine& engine, int member, const bson_t* info) {
   } else if (repl.primary == repl.hosts[static_cast<std::size_t>(member)]) {
     // The primary stepped down: stand for election soon (the timeout is still randomized).
     repl.primary.clear();
-    repl.last_primary_contact_ms = now_millis() - 1500;
+    repl.last_primary_contact_ms = now_millis() - 3000;
   }
   note_committed(engine, info);
   engine.recompute_commit_point();

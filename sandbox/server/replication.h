@@ -2,7 +2,7 @@
 //  - heartbeats every 500 ms to every other member (replSetHeartbeat), which spread the
 //    config after replSetInitiate, the term, each member's state and applied optime;
 //  - elections: a secondary that has heard from no primary for the election timeout
-//    (randomized 2-3 s) starts one: term+1, votes for itself, asks the others
+//    (randomized 4-6 s) starts one: term+1, votes for itself, asks the others
 //    (replSetRequestVotes); a member votes once per term, and only for a candidate whose
 //    last applied optime is at least its own, so the most up-to-date member wins;
 //  - oplog fetching on secondaries: initial sync by cloning the primary's collections, then a
