@@ -93,6 +93,24 @@ Doc server_status(RouterContext& context) {
 
 Doc end_sessions(RouterContext&) { return ok_document(); }
 
+// getCmdLineOpts: tools find the config server's connection string in parsed.sharding.configDB.
+Doc get_cmd_line_opts(RouterContext& context) {
+  const RouterOptions& options = context.router.options();
+  Builder out, argv, parsed, net, sharding;
+  const std::string words[] = {"mongos", "--port", std::to_string(options.port), "--bind_ip", options.bind_ip,
+                               "--configdb", options.configdb};
+  for (std::size_t i = 0; i < std::size(words); ++i) BSON_APPEND_UTF8(argv.get(), std::to_string(i).c_str(), words[i].c_str());
+  BSON_APPEND_ARRAY(out.get(), "argv", argv.get());
+  BSON_APPEND_UTF8(net.get(), "bindIp", options.bind_ip.c_str());
+  BSON_APPEND_INT32(net.get(), "port", options.port);
+  append_doc(parsed.get(), "net", net.get());
+  BSON_APPEND_UTF8(sharding.get(), "configDB", options.configdb.c_str());
+  append_doc(parsed.get(), "sharding", sharding.get());
+  append_doc(out.get(), "parsed", parsed.get());
+  BSON_APPEND_DOUBLE(out.get(), "ok", 1.0);
+  return out.doc();
+}
+
 }  // namespace
 
 void add_router_admin_commands(std::vector<RouterCommand>& table) {
@@ -105,6 +123,7 @@ void add_router_admin_commands(std::vector<RouterCommand>& table) {
                                 {"getParameter", get_parameter},
                                 {"serverStatus", server_status},
                                 {"endSessions", end_sessions},
+                                {"getCmdLineOpts", get_cmd_line_opts},
                             });
 }
 
