@@ -56,8 +56,11 @@ class Compare final : public ValuePredicate {
       return Equal(v_).matches(values);
     }
     int want_rank = canonical_type_rank(bson_iter_type(&want));
+    // MinKey and MaxKey operands are not type-bracketed: {$gt: MinKey} matches every value.
+    bool bracketed = !BSON_ITER_HOLDS_MINKEY(&want) && !BSON_ITER_HOLDS_MAXKEY(&want);
     return std::any_of(values.begin(), values.end(), [&](const PathValue& pv) {
-      if (pv.missing || canonical_type_rank(bson_iter_type(&pv.it)) != want_rank) return false;
+      if (pv.missing) return false;
+      if (bracketed && canonical_type_rank(bson_iter_type(&pv.it)) != want_rank) return false;
       int c = compare_values(&pv.it, &want);
       switch (op_) {
         case CompareOp::kLt:

@@ -52,9 +52,9 @@ Doc project(const bson_t* doc, const bson_t* projection);
 bool is_replacement_update(const bson_t* update);  // no top-level $-operators
 
 struct UpdateOutcome {
-  Doc document;    // the document after the update
-  Doc oplog_o;     // the oplog entry's `o`: a {$v:2, diff:{...}} or the replacement document
-  bool changed;    // false when the update was a no-op (no oplog entry is written then)
+  Doc document;  // the document after the update
+  Doc oplog_o;   // the oplog entry's `o`: a {$v:2, diff:{...}} or the replacement document
+  bool changed;  // false when the update was a no-op (no oplog entry is written then)
 };
 
 // Applies a replacement or operator update ($set $unset $inc $mul $min $max $rename $push

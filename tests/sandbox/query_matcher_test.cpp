@@ -65,6 +65,10 @@ TEST(QueryMatcher, ComparisonsAreTypeBracketed) {
   EXPECT_TRUE(matches(R"({"d": {"$lt": {"$date": "2021-01-01T00:00:00Z"}}})",
                       R"({"d": {"$date": "2020-01-01T00:00:00Z"}})"));
   EXPECT_FALSE(matches(R"({"a": {"$gt": 5}})", R"({})"));
+  // MinKey and MaxKey bounds are not bracketed.
+  EXPECT_TRUE(matches(R"({"a": {"$gt": {"$minKey": 1}}})", R"({"a": "x"})"));
+  EXPECT_TRUE(matches(R"({"a": {"$lt": {"$maxKey": 1}}})", R"({"a": null})"));
+  EXPECT_FALSE(matches(R"({"a": {"$gt": {"$maxKey": 1}}})", R"({"a": 1})"));
 }
 
 TEST(QueryMatcher, ComparisonsOnArraysMatchAnyElementEachSeparately) {
