@@ -20,8 +20,8 @@ namespace sandbox {
 int compare_values(const bson_iter_t* a, const bson_iter_t* b);
 
 // A compiled filter: equality, $eq $ne $gt $gte $lt $lte $in $nin $exists $and $or $nor $not,
-// $type, $size, $all, $elemMatch, $regex, $mod on dotted paths (arrays matched element-wise as
-// MongoDB does). Unknown operators throw BadValue ("unknown operator: $foo").
+// $type, $size, $all, $elemMatch, $regex, $mod, $expr on dotted paths (arrays matched
+// element-wise as MongoDB does). Unknown operators throw BadValue ("unknown operator: $foo").
 // Thread safety: a Matcher does not change after construction; matches() and id_equality()
 // may be called from several threads at once.
 class Matcher {
@@ -44,8 +44,9 @@ class Matcher {
 // Returns <0 when a sorts before b.
 int compare_for_sort(const bson_t* a, const bson_t* b, const bson_t* sort_spec);
 
-// Applies a find projection (inclusion or exclusion, dotted paths, _id rules; mixing throws
-// BadValue like MongoDB). An empty or null projection returns the document unchanged.
+// Applies a find projection (inclusion or exclusion, dotted paths, _id rules, $slice,
+// $elemMatch, computed fields; mixing inclusion and exclusion throws 31253/31254 like
+// MongoDB). An empty or null projection returns the document unchanged.
 Doc project(const bson_t* doc, const bson_t* projection);
 
 // Update documents.
@@ -58,8 +59,9 @@ struct UpdateOutcome {
 };
 
 // Applies a replacement or operator update ($set $unset $inc $mul $min $max $rename $push
-// (with $each) $addToSet $pop $pull $currentDate $setOnInsert) to `doc`. `_id` may not change
-// (error 66 ImmutableField). `is_insert` applies $setOnInsert (an upsert's new document).
+// (with $each $position $sort $slice) $addToSet $pop $pull $pullAll $currentDate $setOnInsert)
+// to `doc`. `_id` may not change (error 66 ImmutableField). `is_insert` applies $setOnInsert
+// (an upsert's new document). A replacement keeps (or takes) _id first.
 UpdateOutcome apply_update(const bson_t* doc, const bson_t* update, bool is_insert);
 // The same with the update command's `arrayFilters` (an array of filters naming the
 // identifiers of "$[<id>]" paths; nullptr for none). "$[]" works in both forms; the plain
@@ -72,17 +74,20 @@ UpdateOutcome apply_update(const bson_t* doc, const bson_t* update, bool is_inse
 // result without _id keeps the original one. Other stages throw 72 InvalidOptions.
 UpdateOutcome apply_pipeline_update(const bson_t* doc, const bson_t* pipeline);
 
-// The document an upsert starts from: the filter's equality fields (dotted paths expanded).
+// The document an upsert starts from: the filter's equality fields (dotted paths expanded,
+// $and searched, _id first). Two conditions on one path throw 54 NotSingleValueField.
 Doc upsert_seed(const bson_t* filter);
 
 // Applies an oplog `u` entry's `o` to `doc`, as a secondary or applyOps does: a replacement,
-// a {$v:2, diff} document, or a pre-5.0 {$set, $unset} document.
+// a {$v:2, diff} document (applied as MongoDB's applier does, so replaying on a newer
+// document is tolerated), or a pre-5.0 {$set, $unset} document.
 Doc apply_oplog_update(const bson_t* doc, const bson_t* oplog_o);
 
 // Runs an aggregation pipeline over `input`: $match, $group (with $sum, $avg, $min, $max,
-// $first, $last, $push, $count accumulators; _id an expression such as null, 1, "$field" or
-// an object of them), $count, $sort, $skip, $limit, $project. Unsupported stages throw
-// error 40324 UnknownStage-like errors ("Unrecognized pipeline stage name: '$foo'").
+// $first, $last, $push, $addToSet, $count accumulators; _id an expression such as null, 1,
+// "$field" or an object of them), $count, $sort, $skip, $limit, $project, $unset,
+// $addFields/$set, $replaceRoot/$replaceWith, $unwind. Unsupported stages throw error 40324
+// ("Unrecognized pipeline stage name: '$foo'").
 std::vector<Doc> run_pipeline(std::vector<Doc> input, const bson_t* pipeline);
 
 }  // namespace sandbox
