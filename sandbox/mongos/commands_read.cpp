@@ -1,6 +1,8 @@
 // Routed reads: find/getMore/killCursors, count and aggregate. A read that reaches one shard
 // is that shard's answer; a scatter-gather read is merged here (sorted merge, skip and limit
 // after the merge, partial $group/$count results combined).
+#include <algorithm>
+
 #include "mongos/targeting.h"
 #include "query/query.h"
 
@@ -122,6 +124,42 @@ Doc count(RouterContext& context) {
   BSON_APPEND_INT64(reply.get(), "n", total);
   BSON_APPEND_DOUBLE(reply.get(), "ok", 1.0);
   return reply.doc();
+}
+
+// distinct: every targeted shard's values, merged without duplicates in MongoDB's order.
+Doc distinct(RouterContext& context) {
+  std::string collection = collection_argument(context);
+  auto lock = context.router.lock_shared(context.db + "." + collection);
+  Doc query = get_document(context.cmd, "query").value_or(Doc::empty());
+  Target target = target_read(context.router, context.db, collection, query.bson());
+  if (target.sets.size() == 1) return router_reply(target.sets.front()->run_checked(context.db, forwardable(context.cmd).bson()));
+  std::vector<Doc> values;  // each {v: value}
+  for (const Doc& reply : run_on_shards(context.router, target.shard_ids, context.db, forwardable(context.cmd).bson())) {
+    if (!is_ok(reply)) return router_reply(reply);
+    bson_iter_t iter, value;
+    if (!bson_iter_init_find(&iter, reply.bson(), "values") || !bson_iter_recurse(&iter, &value)) continue;
+    while (bson_iter_next(&value)) values.push_back(single_value("v", &value));
+  }
+  auto value_of = [](const Doc& doc) {
+    bson_iter_t iter;
+    bson_iter_init_find(&iter, doc.bson(), "v");
+    return iter;
+  };
+  auto compare = [&](const Doc& a, const Doc& b) {
+    bson_iter_t left = value_of(a), right = value_of(b);
+    return compare_values(&left, &right);
+  };
+  std::sort(values.begin(), values.end(), [&](const Doc& a, const Doc& b) { return compare(a, b) < 0; });
+  values.erase(std::unique(values.begin(), values.end(), [&](const Doc& a, const Doc& b) { return compare(a, b) == 0; }),
+               values.end());
+  Builder out, array;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    bson_iter_t value = value_of(values[i]);
+    append_iter(array.get(), std::to_string(i), &value);
+  }
+  BSON_APPEND_ARRAY(out.get(), "values", array.get());
+  BSON_APPEND_DOUBLE(out.get(), "ok", 1.0);
+  return out.doc();
 }
 
 // A pipeline split for scatter-gather: what every shard runs and what the router runs on the
@@ -269,6 +307,7 @@ void add_router_read_commands(std::vector<RouterCommand>& table) {
                                 {"getMore", get_more},
                                 {"killCursors", kill_cursors},
                                 {"count", count},
+                                {"distinct", distinct},
                                 {"aggregate", aggregate},
                             });
 }

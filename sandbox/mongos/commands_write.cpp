@@ -205,6 +205,29 @@ Doc update_or_delete(RouterContext& context, const char* field) {
 Doc update(RouterContext& context) { return update_or_delete(context, "updates"); }
 Doc remove(RouterContext& context) { return update_or_delete(context, "deletes"); }
 
+// findAndModify: to the shard the query targets; without the shard key, to each owning shard
+// in turn until one finds a document (an upsert then needs the key, as for update).
+Doc find_and_modify(RouterContext& context) {
+  std::string collection = collection_argument(context);
+  auto lock = context.router.lock_shared(context.db + "." + collection);
+  Doc query = get_document(context.cmd, "query").value_or(Doc::empty());
+  Target target = target_write(context.router, context.db, collection, query.bson());
+  Doc command = forwardable(context.cmd);
+  if (target.sets.size() == 1) return router_reply(target.sets.front()->run(context.db, command.bson()));
+  if (get_bool(context.cmd, "upsert", false)) {
+    throw CommandError(61, "ShardKeyNotFound",
+                       "findAndModify with upsert must target one shard: its query needs the full shard key");
+  }
+  Doc reply;
+  for (const auto& set : target.sets) {
+    reply = set->run(context.db, command.bson());
+    if (!is_ok(reply)) break;
+    auto last_error = get_document(reply.bson(), "lastErrorObject");
+    if (last_error && get_number(last_error->bson(), "n").value_or(0) > 0) break;
+  }
+  return router_reply(reply);
+}
+
 }  // namespace
 
 void add_router_write_commands(std::vector<RouterCommand>& table) {
@@ -212,6 +235,7 @@ void add_router_write_commands(std::vector<RouterCommand>& table) {
                                 {"insert", insert},
                                 {"update", update},
                                 {"delete", remove},
+                                {"findAndModify", find_and_modify},
                             });
 }
 
