@@ -22,9 +22,10 @@ std::string key_value_message(const Doc& pattern, const Doc& key) {
 }  // namespace
 
 bool KeyLess::operator()(const Doc& a, const Doc& b) const {
+  // Straight from the bytes: index lookups compare keys often, and Doc::bson() re-inits a view.
   bson_iter_t left, right;
-  bson_iter_init(&left, a.bson());
-  bson_iter_init(&right, b.bson());
+  bson_iter_init_from_data(&left, a.data(), a.size());
+  bson_iter_init_from_data(&right, b.data(), b.size());
   while (true) {
     bool has_left = bson_iter_next(&left);
     bool has_right = bson_iter_next(&right);
