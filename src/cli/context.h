@@ -32,7 +32,6 @@ struct Context {
   std::optional<storage::EncryptionKey> encryption_key() const;
   // Prints `result` as JSON with --json, else calls `human` to print it for people.
   void print(const nlohmann::json& result, const std::function<void()>& human) const;
-  // The progress view is quiet with --quiet or --json on a terminal... see ProgressView.
   bool show_progress() const { return !quiet; }
 };
 
@@ -44,6 +43,7 @@ void add_key_options(CLI::App& verb, Context& context);
 void add_backup_verb(CLI::App& app, Context& context);
 void add_restore_verb(CLI::App& app, Context& context);
 void add_catalog_verbs(CLI::App& app, Context& context);  // list, describe, verify, delete
+void add_transfer_verbs(CLI::App& app, Context& context);  // export, import
 void add_demo_verb(CLI::App& app, Context& context);
 
 }  // namespace shardsafe::cli

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   shardsafe::cli::add_backup_verb(app, context);
   shardsafe::cli::add_restore_verb(app, context);
   shardsafe::cli::add_catalog_verbs(app, context);
+  shardsafe::cli::add_transfer_verbs(app, context);
   shardsafe::cli::add_demo_verb(app, context);
   try {
     app.parse(argc, argv);

@@ -1,12 +1,12 @@
 #include "coordinator/backup.h"
 
-#include <fmt/chrono.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <optional>
 
 #include "catalog/catalog.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/parallel.h"
 #include "coordinator/lock.h"
@@ -98,10 +98,6 @@ void back_up_cluster(const mongo::Uri& mongos, const BackupRequest& request, sto
 }
 
 }  // namespace
-
-std::string iso8601_now() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
-}
 
 catalog::Manifest run_backup(const BackupRequest& request, storage::Storage& storage, Progress& progress) {
   const mongo::Uri uri(request.uri);

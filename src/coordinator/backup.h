@@ -29,7 +29,4 @@ struct BackupRequest {
 // failed backup never has a manifest, so it is never listed as complete.
 catalog::Manifest run_backup(const BackupRequest& request, storage::Storage& storage, Progress& progress);
 
-// "2026-11-25T22:10:00Z": how manifests record times.
-std::string iso8601_now();
-
 }  // namespace shardsafe::coordinator
