@@ -98,12 +98,23 @@ std::vector<Doc> array_items(const bson_t* command, const char* field) {
   return items;
 }
 
+// MongoDB 5.0+ applies the implicit default write concern {w: "majority"} to writes that name
+// none, so an acknowledged write survives a shard's failover.
+void append_default_write_concern(bson_t* out, const bson_t* command) {
+  if (find_field(command, "writeConcern")) return;
+  bson_t concern;
+  BSON_APPEND_DOCUMENT_BEGIN(out, "writeConcern", &concern);
+  BSON_APPEND_UTF8(&concern, "w", "majority");
+  bson_append_document_end(out, &concern);
+}
+
 // The command with `field` replaced by the given items.
 Doc with_items(const bson_t* command, const char* field, const std::vector<Doc>& items,
                const std::vector<std::size_t>& indexes) {
   Builder out, array;
   Doc base = forwardable(command, {field});
   bson_concat(out.get(), base.bson());
+  append_default_write_concern(out.get(), command);
   for (std::size_t i = 0; i < indexes.size(); ++i) {
     BSON_APPEND_DOCUMENT(array.get(), std::to_string(i).c_str(), items[indexes[i]].bson());
   }
@@ -212,7 +223,11 @@ Doc find_and_modify(RouterContext& context) {
   auto lock = context.router.lock_shared(context.db + "." + collection);
   Doc query = get_document(context.cmd, "query").value_or(Doc::empty());
   Target target = target_write(context.router, context.db, collection, query.bson());
-  Doc command = forwardable(context.cmd);
+  Builder with_concern;
+  Doc base = forwardable(context.cmd);
+  bson_concat(with_concern.get(), base.bson());
+  append_default_write_concern(with_concern.get(), context.cmd);
+  Doc command = with_concern.doc();
   if (target.sets.size() == 1) return router_reply(target.sets.front()->run(context.db, command.bson()));
   if (get_bool(context.cmd, "upsert", false)) {
     throw CommandError(61, "ShardKeyNotFound",
