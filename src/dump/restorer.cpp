@@ -12,6 +12,7 @@
 #include "common/parallel.h"
 #include "dump/bson_stream.h"
 #include "dump/metadata.h"
+#include "dump/namespace_filter.h"
 #include "mongo/topology.h"
 #include "oplog/replay.h"
 
@@ -93,14 +94,6 @@ struct ReplicaSetRestorer::Target {
   std::string ns() const { return db + "." + name; }
 };
 
-std::pair<std::string, std::string> split_namespace(const std::string& ns) {
-  const auto dot = ns.find('.');
-  if (dot == std::string::npos || dot == 0 || dot + 1 == ns.size()) {
-    throw Error(ErrorCode::kInvalidArgument, "invalid namespace \"" + ns + "\": expected <db>.<collection>");
-  }
-  return {ns.substr(0, dot), ns.substr(dot + 1)};
-}
-
 ReplicaSetRestorer::ReplicaSetRestorer(const catalog::ReplicaSetBackup& backup, storage::Storage& storage,
                                        const mongo::Uri& target, RestoreOptions options, Progress& progress)
     : backup_(backup),
@@ -128,6 +121,9 @@ void ReplicaSetRestorer::check_target() {
       target_ns = *mapped;
     }
     auto [db, name] = split_namespace(target_ns);
+    if (db.empty() || name.empty()) {
+      throw Error(ErrorCode::kInvalidArgument, "invalid target namespace \"" + target_ns + "\": expected <db>.<collection>");
+    }
     auto metadata_source = storage::read_stream(storage_, entry.metadata, options_.key);
     Target target{&entry, db, name, parse_metadata_json(read_all(*metadata_source), entry.metadata.key)};
     if (collection_exists(client, db, name)) {

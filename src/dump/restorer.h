@@ -85,7 +85,4 @@ class ReplicaSetRestorer {
   RestoreSummary summary_;
 };
 
-// "db.coll" -> {"db", "coll"}: the database is everything before the first dot.
-std::pair<std::string, std::string> split_namespace(const std::string& ns);
-
 }  // namespace shardsafe::dump

@@ -1,0 +1,114 @@
+// The shardsafe binary as a user runs it: verbs, --json output, exit codes, and errors that name
+// the problem without leaking secrets.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "dump/fingerprint.h"
+#include "mongo/client.h"
+#include "support/sandbox.h"
+
+namespace shardsafe {
+namespace {
+
+using testing::SandboxReplSet;
+using testing::TempDir;
+
+struct Run {
+  int exit_code;
+  std::string out;  // stdout and stderr together
+};
+
+Run shardsafe(const std::string& arguments) {
+  const std::string command = (testing::build_dir() / "shardsafe").string() + " --quiet " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buffer{};
+  while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// The JSON document at the end of `out` (logs may come before it).
+nlohmann::json last_json(const std::string& out) { return nlohmann::json::parse(out.substr(out.find("\n{") + 1)); }
+
+class CliTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  SandboxReplSet source_{{.name = "cli", .members = 1}};
+  std::string storage_ = "--storage file://" + (dir_.path() / "backups").string();
+
+  void SetUp() override {
+    mongo::Client client{mongo::Uri(source_.uri())};
+    for (const char* coll : {"keep", "skip"}) {
+      std::vector<mongo::Bson> docs;
+      for (int i = 0; i < 100; ++i) docs.push_back(mongo::BsonBuilder().append("_id", i).build());
+      std::vector<std::span<const std::uint8_t>> raw;
+      for (const auto& doc : docs) raw.push_back(doc.bytes());
+      client.insert_many("app", coll, raw, true);
+    }
+  }
+  std::string backup() {
+    const auto run = shardsafe("--json backup --uri '" + source_.uri() + "' " + storage_);
+    EXPECT_EQ(run.exit_code, 0) << run.out;
+    return last_json(run.out).at("id");
+  }
+};
+
+TEST_F(CliTest, BackupListDescribeVerifyDelete) {
+  const std::string id = backup();
+  const auto list = shardsafe("--json list " + storage_);
+  ASSERT_EQ(list.exit_code, 0) << list.out;
+  const auto listed = last_json(list.out);
+  ASSERT_EQ(listed.at("backups").size(), 1u);
+  EXPECT_EQ(listed.at("backups")[0].at("id"), id);
+  EXPECT_EQ(listed.at("backups")[0].at("documents"), 200);
+
+  const auto describe = shardsafe("describe --backup " + id + " " + storage_);
+  EXPECT_EQ(describe.exit_code, 0) << describe.out;
+  EXPECT_NE(describe.out.find("app.keep"), std::string::npos) << describe.out;
+
+  const auto verify = shardsafe("--json verify --backup " + id + " " + storage_);
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  EXPECT_TRUE(last_json(verify.out).at("ok").get<bool>());
+
+  const auto removed = shardsafe("delete --backup " + id + " " + storage_);
+  EXPECT_EQ(removed.exit_code, 0) << removed.out;
+  EXPECT_EQ(last_json(shardsafe("--json list " + storage_).out).at("backups").size(), 0u);
+}
+
+TEST_F(CliTest, RestoreWithNamespaceFilters) {
+  const std::string id = backup();
+  SandboxReplSet target({.name = "cli2", .members = 1});
+  const auto run = shardsafe("restore --backup " + id + " --uri '" + target.uri() + "' --ns-exclude 'app.skip' " + storage_);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  mongo::Client client{mongo::Uri(target.uri())};
+  const auto prints = dump::fingerprint(client);
+  EXPECT_TRUE(prints.count("app.keep"));
+  EXPECT_FALSE(prints.count("app.skip"));
+}
+
+TEST_F(CliTest, ErrorsNameTheProblemAndMapToExitCodes) {
+  const auto unknown = shardsafe("restore --backup nope --uri '" + source_.uri() + "' " + storage_);
+  EXPECT_EQ(unknown.exit_code, 3) << unknown.out;
+  EXPECT_NE(unknown.out.find("backup \"nope\" not found"), std::string::npos) << unknown.out;
+
+  const auto bad_uri = shardsafe("backup --uri 'mongodb://admin:hunter2@/x' " + storage_);
+  EXPECT_EQ(bad_uri.exit_code, 2) << bad_uri.out;
+  EXPECT_NE(bad_uri.out.find("invalid MongoDB URI"), std::string::npos) << bad_uri.out;
+  EXPECT_EQ(bad_uri.out.find("hunter2"), std::string::npos) << bad_uri.out;
+
+  const auto no_storage = shardsafe("list");
+  EXPECT_EQ(no_storage.exit_code, 2) << no_storage.out;
+  EXPECT_NE(no_storage.out.find("no storage given"), std::string::npos) << no_storage.out;
+
+  const auto json_error = shardsafe("--json describe --backup nope " + storage_);
+  EXPECT_EQ(json_error.exit_code, 3);
+  EXPECT_EQ(last_json(json_error.out).at("error").at("code"), "not_found") << json_error.out;
+}
+
+}  // namespace
+}  // namespace shardsafe
