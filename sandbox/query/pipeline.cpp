@@ -48,7 +48,7 @@ Docs stage_sort(Docs input, const bson_iter_t* arg) {
   bson_t spec;
   init_static_from_iter(arg, &spec);
   if (bson_empty(&spec)) throw_location(15976, "$sort stage must have at least one sort key");
-  std::stable_sort(input.begin(), input.end(), [&](const Doc& a, const Doc& b) {
+  stable_sort_aligned(input, [&](const Doc& a, const Doc& b) {
     return compare_for_sort(a.bson(), b.bson(), &spec) < 0;
   });
   return input;

@@ -198,7 +198,7 @@ void apply_operator_update(Node& root, const bson_t* update, bool is_insert,
   ArrayFilters filters(array_filters);
   for (const UpdateOp& op : ops) filters.check_path(op.path, op.parts);
   filters.check_all_used();
-  std::stable_sort(ops.begin(), ops.end(), path_less);
+  stable_sort_aligned(ops, path_less);
   UpdateContext ctx{.id_element = id_element(root), .is_insert = is_insert};
   for (const UpdateOp& op : ops) {
     if (std::none_of(op.parts.begin(), op.parts.end(), is_positional_part)) {

@@ -44,7 +44,7 @@ void sort_elements(std::vector<Field>& elements, const bson_iter_t* sort) {
   if (BSON_ITER_HOLDS_DOCUMENT(sort)) {
     bson_t spec;
     init_static_from_iter(sort, &spec);
-    std::stable_sort(elements.begin(), elements.end(), [&](const Field& a, const Field& b) {
+    stable_sort_aligned(elements, [&](const Field& a, const Field& b) {
       Doc da = a.value.is_document() ? a.value.to_doc() : Doc::empty();
       Doc db = b.value.is_document() ? b.value.to_doc() : Doc::empty();
       return compare_for_sort(da.bson(), db.bson(), &spec) < 0;
@@ -55,7 +55,7 @@ void sort_elements(std::vector<Field>& elements, const bson_iter_t* sort) {
   if (!direction || (*direction != 1 && *direction != -1)) {
     throw_bad_value("The $sort element value must be either 1 or -1");
   }
-  std::stable_sort(elements.begin(), elements.end(), [&](const Field& a, const Field& b) {
+  stable_sort_aligned(elements, [&](const Field& a, const Field& b) {
     int c = compare_nodes(a.value, b.value);
     return *direction > 0 ? c < 0 : c > 0;
   });

@@ -4,8 +4,10 @@
 
 #include <bson/bson.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -86,5 +88,20 @@ std::string element_to_string(std::string_view key, const bson_iter_t* it);
 std::vector<std::string> split_path(std::string_view path);
 bool is_array_index(std::string_view part);  // all digits, no leading '+'/'-'
 std::string join_path(const std::vector<std::string>& parts, std::size_t count);
+
+// std::stable_sort for vectors whose elements hold a bson_t or bson_iter_t: libbson declares
+// those 128-byte aligned, and libstdc++'s stable_sort scratch buffer ignores over-alignment.
+// Sorts positions instead, then moves the elements into place.
+template <typename T, typename Less>
+void stable_sort_aligned(std::vector<T>& items, Less less) {
+  std::vector<std::size_t> order(items.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return less(items[a], items[b]); });
+  std::vector<T> sorted;
+  sorted.reserve(items.size());
+  for (std::size_t i : order) sorted.push_back(std::move(items[i]));
+  items = std::move(sorted);
+}
 
 }  // namespace sandbox

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "query/value.h"
 #include "query_test_helpers.h"
 
 namespace sandbox::testing {
@@ -13,7 +14,7 @@ std::vector<int> sorted_ids(const std::vector<std::string>& docs, const std::str
   std::vector<Doc> parsed;
   for (const auto& d : docs) parsed.push_back(J(d));
   Doc s = J(spec);
-  std::stable_sort(parsed.begin(), parsed.end(), [&](const Doc& a, const Doc& b) {
+  stable_sort_aligned(parsed, [&](const Doc& a, const Doc& b) {
     return compare_for_sort(a.bson(), b.bson(), s.bson()) < 0;
   });
   std::vector<int> ids;
