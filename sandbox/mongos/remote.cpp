@@ -90,16 +90,11 @@ class RemoteSet::Lease {
 
 RemoteSet::RemoteSet(SetAddress address) : address_(std::move(address)) {
   bson_error_t error;
-  uri_ = mongoc_uri_new_with_error(address_.uri().c_str(), &error);
+  uri_.reset(mongoc_uri_new_with_error(address_.uri().c_str(), &error));
   if (!uri_) throw CommandError(2, "BadValue", "bad address " + address_.to_string() + ": " + error.message);
-  pool_ = mongoc_client_pool_new(uri_);
-  mongoc_client_pool_set_error_api(pool_, MONGOC_ERROR_API_VERSION_2);
-  mongoc_client_pool_set_appname(pool_, "shardsafe-sandbox-mongos");
-}
-
-RemoteSet::~RemoteSet() {
-  mongoc_client_pool_destroy(pool_);
-  mongoc_uri_destroy(uri_);
+  pool_.reset(mongoc_client_pool_new(uri_.get()));
+  mongoc_client_pool_set_error_api(pool_.get(), MONGOC_ERROR_API_VERSION_2);
+  mongoc_client_pool_set_appname(pool_.get(), "shardsafe-sandbox-mongos");
 }
 
 Doc RemoteSet::run(const std::string& db, const bson_t* command) {
@@ -108,7 +103,7 @@ Doc RemoteSet::run(const std::string& db, const bson_t* command) {
     Builder reply;
     bson_error_t error;
     {
-      Lease client(pool_);
+      Lease client(pool_.get());
       bson_destroy(reply.get());  // command_simple initializes the reply itself
       mongoc_client_command_simple(client.get(), db.c_str(), command, nullptr, reply.get(), &error);
     }
@@ -133,7 +128,7 @@ Doc RemoteSet::run_checked(const std::string& db, const bson_t* command) {
 }
 
 std::uint32_t RemoteSet::primary_server_id() {
-  Lease client(pool_);
+  Lease client(pool_.get());
   bson_error_t error;
   mongoc_server_description_t* server = mongoc_client_select_server(client.get(), true, nullptr, &error);
   if (!server) throw_unreachable(address_, error);
@@ -146,7 +141,7 @@ Doc RemoteSet::run_on(std::uint32_t server_id, const std::string& db, const bson
   Builder reply;
   bson_error_t error;
   {
-    Lease client(pool_);
+    Lease client(pool_.get());
     bson_destroy(reply.get());
     mongoc_client_command_simple_with_server_id(client.get(), db.c_str(), command, nullptr, server_id, reply.get(),
                                                 &error);

@@ -31,7 +31,6 @@ SetAddress parse_set_address(const std::string& text);
 class RemoteSet {
  public:
   explicit RemoteSet(SetAddress address);
-  ~RemoteSet();
   RemoteSet(const RemoteSet&) = delete;
   RemoteSet& operator=(const RemoteSet&) = delete;
 
@@ -49,9 +48,15 @@ class RemoteSet {
 
  private:
   class Lease;  // a client borrowed from the pool, returned on destruction
+  struct UriDeleter {
+    void operator()(mongoc_uri_t* uri) const { mongoc_uri_destroy(uri); }
+  };
+  struct PoolDeleter {
+    void operator()(mongoc_client_pool_t* pool) const { mongoc_client_pool_destroy(pool); }
+  };
   SetAddress address_;
-  mongoc_uri_t* uri_ = nullptr;
-  mongoc_client_pool_t* pool_ = nullptr;
+  std::unique_ptr<mongoc_uri_t, UriDeleter> uri_;
+  std::unique_ptr<mongoc_client_pool_t, PoolDeleter> pool_;  // declared last: destroyed first
 };
 
 // A cursor opened on one server by a command whose reply holds {cursor:{id, ns, firstBatch}}.
