@@ -50,9 +50,20 @@ std::vector<Doc> view_documents(Engine& engine, const Collection& view, int dept
   return run_pipeline(std::move(input), pipeline.bson());
 }
 
-// Matching documents of a collection or view, in natural order (or reversed).
-std::vector<Record> scan(Engine& engine, const Collection& coll, const Matcher& matcher,
-                         int natural) {
+// Collects matching records walking [first, last) in order, stopping after `enough` matches.
+template <typename Iterator>
+void collect_matches(Iterator first, Iterator last, const Matcher& matcher, std::size_t enough,
+                     std::vector<Record>& matched) {
+  for (; first != last && matched.size() < enough; ++first) {
+    if (matcher.matches(first->second->bson())) matched.push_back(first->second);
+  }
+}
+
+// Matching documents of a collection or view, in natural order (or reversed). Like a real
+// server, an unsorted query stops scanning once it has `enough` (skip + limit) matches: a
+// {$natural: -1} limit 1 read of the oplog's newest entry costs one step, not a full scan.
+std::vector<Record> scan(Engine& engine, const Collection& coll, const Matcher& matcher, int natural,
+                         std::size_t enough = SIZE_MAX) {
   std::vector<Record> matched;
   if (coll.is_view()) {
     for (Doc& doc : view_documents(engine, coll)) {
@@ -63,10 +74,11 @@ std::vector<Record> scan(Engine& engine, const Collection& coll, const Matcher& 
       const Record& record = coll.records().at(*record_id);
       if (matcher.matches(record->bson())) matched.push_back(record);
     }
+  } else if (natural < 0) {
+    collect_matches(coll.records().rbegin(), coll.records().rend(), matcher, enough, matched);
+    return matched;
   } else {
-    for (const auto& [record_id, record] : coll.records()) {
-      if (matcher.matches(record->bson())) matched.push_back(record);
-    }
+    collect_matches(coll.records().begin(), coll.records().end(), matcher, enough, matched);
   }
   if (natural < 0) std::reverse(matched.begin(), matched.end());
   return matched;
@@ -179,7 +191,10 @@ Doc find(CommandContext& context) {
   if (coll == nullptr) return cursor_reply_for(context.engine, ns, {}, batch_size, true);
   if (get_bool(context.cmd, "tailable", false)) return find_tailable(context, *coll, options, batch_size);
   Matcher matcher(options.filter.bson());
-  auto results = shape_results(scan(context.engine, *coll, matcher, options.natural), options);
+  const std::size_t enough = (options.limit > 0 && !options.sort)
+                                 ? static_cast<std::size_t>(options.skip + options.limit)
+                                 : SIZE_MAX;
+  auto results = shape_results(scan(context.engine, *coll, matcher, options.natural, enough), options);
   return cursor_reply_for(context.engine, ns, std::move(results), batch_size, single_batch);
 }
 
