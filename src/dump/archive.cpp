@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "common/error.h"
-#include "dump/bson_stream.h"
+#include "storage/bson_stream.h"
 #include "mongo/bson.h"
 #include "storage/compress.h"
 
@@ -173,7 +173,7 @@ class ArchiveParser {
   }
 
   const std::string& name_;
-  BsonStreamReader reader_;
+  storage::BsonStreamReader reader_;
   ArchiveHandler& handler_;
   std::map<std::pair<std::string, std::string>, NamespaceState> namespaces_;
 };
@@ -279,7 +279,7 @@ void read_archive(storage::Source& source, const std::string& name, ArchiveHandl
     body = gunzip.get();
     first = read_up_to(*body, sizeof kArchiveMagic);
   }
-  if (first.size() != sizeof kArchiveMagic || bson_length_prefix(first) != kArchiveMagic) {
+  if (first.size() != sizeof kArchiveMagic || storage::bson_length_prefix(first) != kArchiveMagic) {
     throw Error(ErrorCode::kCorruptData, "\"" + name + "\" is not a mongodump archive: it does not start with the archive magic number");
   }
   ArchiveParser(*body, name, handler).run();

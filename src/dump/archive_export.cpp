@@ -6,7 +6,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "dump/archive.h"
-#include "dump/bson_stream.h"
+#include "storage/bson_stream.h"
 #include "dump/metadata.h"
 #include "dump/names.h"
 #include "mongo/bson.h"
@@ -70,7 +70,7 @@ class ImportedBackup {
   storage::StoredStream copy_documents(storage::Source& source, const std::string& origin, const std::string& key,
                                        std::uint64_t& documents, std::uint64_t& bytes, bool is_oplog) {
     auto out = writer(key);
-    BsonStreamReader reader(source, origin);
+    storage::BsonStreamReader reader(source, origin);
     while (auto document = reader.next()) {
       out->write(*document);
       documents++;
@@ -194,7 +194,7 @@ std::uint64_t export_archive(storage::Storage& storage, const catalog::ReplicaSe
   std::uint64_t documents = 0;
   auto copy = [&](const storage::StoredStream& stream, const std::string& db, const std::string& collection) {
     auto source = storage::read_stream(storage, stream, key);
-    BsonStreamReader reader(*source, stream.key);
+    storage::BsonStreamReader reader(*source, stream.key);
     while (auto document = reader.next()) {
       writer.write_document(db, collection, *document);
       documents++;

@@ -10,7 +10,7 @@
 #include "common/blocking_queue.h"
 #include "common/error.h"
 #include "common/parallel.h"
-#include "dump/bson_stream.h"
+#include "storage/bson_stream.h"
 #include "dump/metadata.h"
 #include "dump/namespace_filter.h"
 #include "mongo/topology.h"
@@ -217,7 +217,7 @@ void ReplicaSetRestorer::insert_documents(const Target& target) {
 
   try {
     auto source = storage::read_stream(storage_, target.entry->data, options_.key);
-    BsonStreamReader reader(*source, target.entry->data.key);
+    storage::BsonStreamReader reader(*source, target.entry->data.key);
     Batch batch;
     while (auto document = reader.next()) {
       if (!batch.offsets.empty() && (batch.bytes.size() + document->size() > options_.batch_bytes ||

@@ -5,7 +5,7 @@
 namespace shardsafe::mongo {
 namespace {
 
-Timestamp oplog_edge_ts(Client& client, int natural_order) {
+std::optional<Timestamp> oplog_edge_ts(Client& client, int natural_order) {
   const Bson options = BsonBuilder()
                            .append("sort", BsonBuilder().append("$natural", natural_order).build())
                            .append("limit", std::int64_t{1})
@@ -13,11 +13,16 @@ Timestamp oplog_edge_ts(Client& client, int natural_order) {
                            .build();
   Cursor cursor = client.find("local", "oplog.rs", Bson(), options);
   const bson_t* entry = cursor.next();
-  if (entry == nullptr) {
+  if (entry == nullptr) return std::nullopt;
+  return BsonView(entry).timestamp("ts");
+}
+
+Timestamp require_entry(std::optional<Timestamp> ts, Client& client) {
+  if (!ts) {
     throw Error(ErrorCode::kInvalidArgument,
                 "the oplog of " + client.redacted_uri() + " is empty: is it a replica set member?");
   }
-  return BsonView(entry).timestamp("ts").value_or(Timestamp{});
+  return *ts;
 }
 
 }  // namespace
@@ -107,8 +112,9 @@ ClusterTopology discover_cluster(const Uri& mongos_uri) {
   return ClusterTopology{std::move(shard_list), ShardInfo{"config", replset, mongos_uri.with_hosts(hosts, replset)}};
 }
 
-Timestamp newest_oplog_ts(Client& client) { return oplog_edge_ts(client, -1); }
-Timestamp oldest_oplog_ts(Client& client) { return oplog_edge_ts(client, 1); }
+std::optional<Timestamp> newest_oplog_entry_ts(Client& client) { return oplog_edge_ts(client, -1); }
+Timestamp newest_oplog_ts(Client& client) { return require_entry(oplog_edge_ts(client, -1), client); }
+Timestamp oldest_oplog_ts(Client& client) { return require_entry(oplog_edge_ts(client, 1), client); }
 
 std::string server_version(Client& client) {
   const Bson info = client.command("admin", BsonBuilder().append("buildInfo", 1).build());

@@ -56,7 +56,10 @@ struct ClusterTopology {
 ClusterTopology discover_cluster(const Uri& mongos_uri);
 
 // The member's newest oplog entry's ts (find on local.oplog.rs sorted {$natural:-1}).
+// Error(kInvalidArgument) when its oplog is empty.
 Timestamp newest_oplog_ts(Client& client);
+// The same, or nullopt while the oplog is empty (a member still in initial sync).
+std::optional<Timestamp> newest_oplog_entry_ts(Client& client);
 // The member's oldest oplog entry's ts: the oplog window starts here.
 Timestamp oldest_oplog_ts(Client& client);
 // buildInfo's version string ("7.0.14").

@@ -52,20 +52,6 @@ const bson_t* next_entry(mongo::Cursor& cursor, const std::string& replset, Time
   }
 }
 
-// The member's newest oplog ts, or nullopt while its oplog is empty (a member still in initial
-// sync): for a wait, that is "not there yet" rather than an error.
-std::optional<Timestamp> newest_entry_ts(mongo::Client& member) {
-  const Bson options = BsonBuilder()
-                           .append("sort", BsonBuilder().append("$natural", -1).build())
-                           .append("limit", std::int64_t{1})
-                           .append("projection", BsonBuilder().append("ts", 1).build())
-                           .build();
-  mongo::Cursor cursor = member.find("local", "oplog.rs", Bson(), options);
-  const bson_t* newest = cursor.next();
-  if (newest == nullptr) return std::nullopt;
-  return BsonView(newest).timestamp("ts");
-}
-
 }  // namespace
 
 void ensure_oplog_holds(mongo::Client& member, const std::string& replset, Timestamp after) {
@@ -109,7 +95,7 @@ CaptureResult capture_oplog(mongo::Client& member, const std::string& replset, T
 Timestamp wait_for_optime(mongo::Client& member, Timestamp ts, std::chrono::steady_clock::time_point deadline) {
   auto pause = std::chrono::milliseconds(20);
   for (;;) {
-    const std::optional<Timestamp> newest = newest_entry_ts(member);
+    const std::optional<Timestamp> newest = mongo::newest_oplog_entry_ts(member);
     if (newest && *newest >= ts) return *newest;
     if (std::chrono::steady_clock::now() >= deadline) {
       throw Error(ErrorCode::kTimeout, "the oplog of " + member.redacted_uri() + " did not reach " + ts.to_string() +

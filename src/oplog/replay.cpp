@@ -1,7 +1,7 @@
 #include "oplog/replay.h"
 
 #include "common/error.h"
-#include "oplog/document_reader.h"
+#include "storage/bson_stream.h"
 #include "oplog/rules.h"
 
 namespace shardsafe::oplog {
@@ -220,7 +220,7 @@ ReplayResult OplogReplayer::finish() {
 }
 
 ReplayResult replay_oplog(storage::Source& entries, mongo::Client& target, const ReplayOptions& options) {
-  DocumentReader reader(entries, "oplog");
+  storage::BsonStreamReader reader(entries, "oplog");
   OplogReplayer replayer(target, options);
   while (!replayer.reached_end()) {
     const auto entry = reader.next();

@@ -1,18 +1,18 @@
-#include "dump/bson_stream.h"
+#include "storage/bson_stream.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
 
-namespace shardsafe::dump {
+namespace shardsafe::storage {
 
 std::uint32_t bson_length_prefix(std::span<const std::uint8_t> bytes) {
   return static_cast<std::uint32_t>(bytes[0]) | static_cast<std::uint32_t>(bytes[1]) << 8 |
          static_cast<std::uint32_t>(bytes[2]) << 16 | static_cast<std::uint32_t>(bytes[3]) << 24;
 }
 
-BsonStreamReader::BsonStreamReader(storage::Source& source, std::string stream_name, std::size_t buffer_size)
+BsonStreamReader::BsonStreamReader(Source& source, std::string stream_name, std::size_t buffer_size)
     : source_(source), stream_name_(std::move(stream_name)), buffer_(std::max(buffer_size, kMinDocumentSize)) {}
 
 std::optional<std::span<const std::uint8_t>> BsonStreamReader::next() {
@@ -68,4 +68,4 @@ void BsonStreamReader::fail(const std::string& problem) const {
               "corrupt BSON stream \"" + stream_name_ + "\" at byte " + std::to_string(offset_) + ": " + problem);
 }
 
-}  // namespace shardsafe::dump
+}  // namespace shardsafe::storage

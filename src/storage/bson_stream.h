@@ -18,7 +18,7 @@
 
 #include "storage/stream.h"
 
-namespace shardsafe::dump {
+namespace shardsafe::storage {
 
 // The largest document a dump may hold: 16 MiB plus the 16 KiB of headroom the server allows
 // for oplog entries and internal documents (mongorestore accepts the same).
@@ -32,7 +32,7 @@ class BsonStreamReader {
  public:
   // `stream_name` names the stream in errors ("backups/x/rs0/db/c.bson.zst"). `source` must
   // outlive the reader.
-  BsonStreamReader(storage::Source& source, std::string stream_name, std::size_t buffer_size = 1 << 20);
+  BsonStreamReader(Source& source, std::string stream_name, std::size_t buffer_size = 1 << 20);
 
   // The next whole document, valid until the next call; nullopt at the end of the stream.
   // Throws Error(kCorruptData) naming the stream and the byte offset when a length is out of
@@ -54,7 +54,7 @@ class BsonStreamReader {
   bool fill(std::size_t wanted);
   [[noreturn]] void fail(const std::string& problem) const;
 
-  storage::Source& source_;
+  Source& source_;
   std::string stream_name_;
   std::vector<std::uint8_t> buffer_;
   std::size_t begin_ = 0;  // first unread byte in buffer_
@@ -64,4 +64,4 @@ class BsonStreamReader {
   bool source_done_ = false;
 };
 
-}  // namespace shardsafe::dump
+}  // namespace shardsafe::storage

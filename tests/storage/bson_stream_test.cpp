@@ -1,4 +1,4 @@
-#include "dump/bson_stream.h"
+#include "storage/bson_stream.h"
 
 #include <gtest/gtest.h>
 
@@ -9,11 +9,11 @@
 #include "common/error.h"
 #include "mongo/bson.h"
 
-namespace shardsafe::dump {
+namespace shardsafe::storage {
 namespace {
 
 // Hands out at most `chunk` bytes per read, so documents straddle reads.
-class ChunkedSource : public storage::Source {
+class ChunkedSource : public Source {
  public:
   ChunkedSource(std::vector<std::uint8_t> bytes, std::size_t chunk) : bytes_(std::move(bytes)), chunk_(chunk) {}
   std::size_t read(std::span<std::uint8_t> buffer) override {
@@ -129,4 +129,4 @@ TEST(BsonStreamReader, ErrorNamesTheOffsetOfTheBadDocument) {
 }
 
 }  // namespace
-}  // namespace shardsafe::dump
+}  // namespace shardsafe::storage
