@@ -2,8 +2,11 @@
 //   shardsafe-sandbox mongod --port P --dbpath DIR --replSet rs0 [...]   one member
 //   shardsafe-sandbox up --dir D --replset rs0 --members 3 --port P       a whole replica set
 //   shardsafe-sandbox down|kill|restart --dir D [--member I]
+//   shardsafe-sandbox up --dir D --shards 2 --members 3 --port P         a sharded cluster
+//   shardsafe-sandbox mongos --port P --configdb cfg/h:p,...              one router
 #include <CLI/CLI.hpp>
 
+#include "mongos/cluster_launcher.h"
 #include "server/launcher.h"
 #include "server/server.h"
 
@@ -43,6 +46,10 @@ int main(int argc, char** argv) {
   up->add_option("--port", up_options.port, "port of the first member; the others follow")->required();
   up->add_option("--oplog-size-mb", up_options.oplog_size_mb, "oplog size of each member")->check(CLI::PositiveNumber);
   up->add_option("--mongod", up_options.mongod, "path of a real mongod to start instead")->check(CLI::ExistingFile);
+  sandbox::mongos::ShardedUpOptions sharded_options;  // --shards N: a sharded cluster instead
+  sandbox::mongos::add_sharded_up_flags(*up, sharded_options);
+  sandbox::mongos::RouterOptions router_options;
+  CLI::App* mongos = sandbox::mongos::add_mongos_verb(app, router_options);
 
   std::filesystem::path dir;
   int member = 0;
@@ -60,7 +67,10 @@ int main(int argc, char** argv) {
     server_options.dbpath = std::filesystem::absolute(dbpath);
     return sandbox::run_member(server_options);
   }
+  if (mongos->parsed()) return sandbox::mongos::run_router(router_options);
+  if (up->parsed() && sharded_options.shards > 0) return sandbox::mongos::launch_sharded_up(up_options, sharded_options);
   if (up->parsed()) return sandbox::launch_up(up_options);
+  if (down->parsed() && sandbox::mongos::is_sharded_dir(dir)) return sandbox::mongos::launch_sharded_down(dir);
   if (down->parsed()) return sandbox::launch_down(dir);
   if (kill->parsed()) return sandbox::launch_kill(dir, member);
   return sandbox::launch_restart(dir, member);
