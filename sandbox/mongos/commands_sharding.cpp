@@ -116,9 +116,26 @@ void check_key_pattern(const bson_t* key) {
   }
 }
 
+bool is_id_key(const bson_t* key) {
+  bson_iter_t iter;
+  return bson_count_keys(key) == 1 && bson_iter_init_find(&iter, key, "_id") && BSON_ITER_HOLDS_NUMBER(&iter) &&
+         bson_iter_as_int64(&iter) == 1;
+}
+
 // Creates the shard key index on the primary unless an index starting with the key exists.
+// Every collection has its _id index: a key of {_id: 1} only needs the collection to exist.
 void ensure_shard_key_index(RemoteSet& primary, const std::string& db, const std::string& collection,
                             const bson_t* key, bool unique) {
+  if (is_id_key(key)) {
+    Builder create_collection;
+    BSON_APPEND_UTF8(create_collection.get(), "create", collection.c_str());
+    try {
+      primary.run_checked(db, create_collection.get());
+    } catch (const CommandError& error) {
+      if (error.code() != 48) throw;  // NamespaceExists: already there, with its _id index
+    }
+    return;
+  }
   Builder list;
   BSON_APPEND_UTF8(list.get(), "listIndexes", collection.c_str());
   try {
