@@ -14,12 +14,13 @@
 
 #include "server/bson_util.h"
 #include "server/peer.h"
+#include "server/process.h"
 
 namespace sandbox::mongos {
 namespace {
 
 using namespace std::chrono_literals;
-using Json = nlohmann::json;
+using Json = LaunchJson;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kConfigSet = "cfg";
@@ -27,94 +28,7 @@ constexpr auto kRouterStartDeadline = 30s;
 constexpr auto kAddShardDeadline = 60s;
 constexpr auto kStopDeadline = 15s;
 
-class LaunchError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 std::string shard_name(int index) { return "shard" + std::to_string(index); }
-
-// Starts argv as a detached process (own session, stdin /dev/null, output to `out_path`).
-pid_t spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& out_path) {
-  pid_t pid = fork();
-  if (pid < 0) throw LaunchError("fork failed");
-  if (pid == 0) {
-    setsid();
-    int null_fd = open("/dev/null", O_RDONLY);
-    int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
-    if (out_fd >= 0) {
-      dup2(out_fd, STDOUT_FILENO);
-      dup2(out_fd, STDERR_FILENO);
-    }
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-bool process_alive(pid_t pid) {
-  if (pid <= 0 || kill(pid, 0) != 0) return false;
-  int status = 0;
-  if (waitpid(pid, &status, WNOHANG) == pid) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string skip, state;
-  stat >> skip >> skip >> state;
-  return state != "Z";
-}
-
-// Whether `pid` is still the router we started (its command line names its log file).
-bool is_router_process(pid_t pid, const std::string& log) {
-  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
-  return text.find(log) != std::string::npos;
-}
-
-void stop_router(pid_t pid, const std::string& log) {
-  if (!process_alive(pid) || !is_router_process(pid, log)) return;
-  kill(pid, SIGTERM);
-  auto until = Clock::now() + kStopDeadline;
-  while (process_alive(pid) && Clock::now() < until) std::this_thread::sleep_for(50ms);
-  if (process_alive(pid)) kill(pid, SIGKILL);
-}
-
-std::optional<Doc> ask(const std::string& host, const bson_t* command, std::chrono::milliseconds timeout) {
-  PeerConnection peer;
-  if (!peer.connect(host, 500ms)) return std::nullopt;
-  try {
-    return peer.run(with_db(command, "admin"), timeout);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-void wait_router_listening(const std::string& host, pid_t pid) {
-  Builder hello;
-  BSON_APPEND_INT32(hello.get(), "hello", 1);
-  auto deadline = Clock::now() + kRouterStartDeadline;
-  while (Clock::now() < deadline) {
-    if (ask(host, hello.get(), 5s)) return;
-    if (!process_alive(pid)) throw LaunchError("mongos " + host + " exited during start-up (see its log)");
-    std::this_thread::sleep_for(50ms);
-  }
-  throw LaunchError("mongos " + host + " did not accept connections within 30 s");
-}
-
-Json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw LaunchError("cannot read " + path.string() + " (was `up` run with this --dir?)");
-  return Json::parse(in);
-}
-
-void write_json(const std::filesystem::path& path, const Json& value) {
-  std::filesystem::path temp = path;
-  temp += ".tmp";
-  std::ofstream(temp) << value.dump() << "\n";
-  std::filesystem::rename(temp, path);
-}
 
 struct SetPlan {
   UpOptions options;
@@ -154,7 +68,7 @@ void add_shard(const std::string& router, const std::string& name, const std::st
   auto deadline = Clock::now() + kAddShardDeadline;
   std::string last_error = "no reply";
   while (Clock::now() < deadline) {
-    if (auto reply = ask(router, command.get(), 30s)) {
+    if (auto reply = ask(router, command.get(), "admin", 30s)) {
       if (is_ok(*reply)) return;
       last_error = json(reply->bson());
     }
@@ -221,7 +135,7 @@ void run_sharded_up(const UpOptions& common, const ShardedUpOptions& sharded, co
     pid_t pid = spawn_detached(argv, dir / ("mongos-" + std::to_string(i) + ".out"));
     cluster["mongos"].push_back({{"host", host}, {"pid", pid}, {"log", log.string()}});
     write_json(dir / "cluster.json", cluster);
-    wait_router_listening(host, pid);
+    wait_listening(host, pid, "mongos", kRouterStartDeadline);
     mongos_uri += (i ? "," : "") + host;
   }
   std::string first_router = cluster["mongos"][0]["host"].get<std::string>();
@@ -290,7 +204,7 @@ int launch_sharded_down(const std::filesystem::path& dir) {
   try {
     Json cluster = read_json(dir / "cluster.json");
     for (const Json& router : cluster.at("mongos")) {
-      stop_router(router.at("pid").get<pid_t>(), router.at("log").get<std::string>());
+      stop_process(router.at("pid").get<pid_t>(), router.at("log").get<std::string>(), SIGTERM, kStopDeadline);
     }
     std::vector<std::thread> stoppers;
     std::atomic<int> failures{0};

@@ -13,89 +13,21 @@
 
 #include "server/bson_util.h"
 #include "server/peer.h"
+#include "server/process.h"
 #include "server/wire.h"
 
 namespace sandbox {
 namespace {
 
 using namespace std::chrono_literals;
-using Json = nlohmann::ordered_json;  // keeps the documented key order
+using Json = LaunchJson;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kStartDeadline = 30s;
 constexpr auto kPrimaryDeadline = 60s;
 constexpr auto kStopDeadline = 15s;
 
-class LaunchError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 std::string self_executable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
-
-// Starts argv[0] with argv as a detached process (own session, stdin /dev/null, output to
-// `log_path`). Returns its pid.
-pid_t spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_path) {
-  pid_t pid = fork();
-  if (pid < 0) throw LaunchError("fork failed");
-  if (pid == 0) {
-    setsid();
-    int null_fd = open("/dev/null", O_RDONLY);
-    int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
-    if (log_fd >= 0) {
-      dup2(log_fd, STDOUT_FILENO);
-      dup2(log_fd, STDERR_FILENO);
-    }
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// A process is gone when kill(0) fails or it is a zombie nobody reaped yet.
-bool process_alive(pid_t pid) {
-  if (pid <= 0 || kill(pid, 0) != 0) return false;
-  int status = 0;
-  if (waitpid(pid, &status, WNOHANG) == pid) return false;  // our own child, now reaped
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string skip, state;
-  stat >> skip >> skip >> state;
-  return state != "Z";
-}
-
-// Whether `pid` is still the member we started (not a recycled pid): its command line
-// names the member's dbpath.
-bool is_member_process(pid_t pid, const std::string& dbpath) {
-  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
-  return text.find(dbpath) != std::string::npos;
-}
-
-std::optional<Doc> ask(const std::string& host, const bson_t* command, const char* db) {
-  PeerConnection peer;
-  if (!peer.connect(host, 500ms)) return std::nullopt;
-  try {
-    return peer.run(with_db(command, db), 5s);
-  } catch (const ProtocolError&) {
-    return std::nullopt;
-  }
-}
-
-void wait_listening(const std::string& host, pid_t pid) {
-  auto deadline = Clock::now() + kStartDeadline;
-  Builder hello;
-  BSON_APPEND_INT32(hello.get(), "hello", 1);
-  while (Clock::now() < deadline) {
-    if (ask(host, hello.get(), "admin")) return;
-    if (!process_alive(pid)) throw LaunchError("member " + host + " exited during start-up (see its log)");
-    std::this_thread::sleep_for(100ms);
-  }
-  throw LaunchError("member " + host + " did not accept connections within 30 s");
-}
 
 std::vector<std::string> member_argv(const UpOptions& options, const std::string& dbpath,
                                      const std::string& log, int port) {
@@ -151,33 +83,6 @@ void wait_for_primary(const std::vector<std::string>& hosts) {
   throw LaunchError("no primary was elected within 60 s");
 }
 
-Json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw LaunchError("cannot read " + path.string() + " (was `up` run with this --dir?)");
-  return Json::parse(in);
-}
-
-void write_json(const std::filesystem::path& path, const Json& value) {
-  std::filesystem::path temp = path;
-  temp += ".tmp";
-  {
-    std::ofstream out(temp);
-    out << value.dump() << "\n";
-  }
-  std::filesystem::rename(temp, path);
-}
-
-void stop_process(pid_t pid, const std::string& dbpath, int signal_number, std::chrono::seconds deadline) {
-  if (!process_alive(pid) || !is_member_process(pid, dbpath)) return;
-  kill(pid, signal_number);
-  auto until = Clock::now() + deadline;
-  while (process_alive(pid) && Clock::now() < until) std::this_thread::sleep_for(50ms);
-  if (process_alive(pid)) {
-    kill(pid, SIGKILL);
-    while (process_alive(pid)) std::this_thread::sleep_for(20ms);
-  }
-}
-
 Json& member_at(Json& cluster, int member) {
   Json& members = cluster.at("members");
   if (member < 0 || member >= static_cast<int>(members.size())) {
@@ -222,7 +127,7 @@ int launch_up(const UpOptions& options) {
     write_json(dir / "launch.json", launch);
     write_json(dir / "cluster.json", cluster);
     for (std::size_t i = 0; i < hosts.size(); ++i) {
-      wait_listening(hosts[i], cluster["members"][i]["pid"].get<pid_t>());
+      wait_listening(hosts[i], cluster["members"][i]["pid"].get<pid_t>(), "member", kStartDeadline);
     }
     Doc initiate = initiate_command(options);
     auto reply = ask(hosts.front(), initiate.bson(), "admin");
@@ -274,7 +179,7 @@ int launch_restart(const std::filesystem::path& dir, int member) {
     Json launch = read_json(dir / "launch.json");
     Json& entry = member_at(cluster, member);
     pid_t old_pid = entry.at("pid").get<pid_t>();
-    if (process_alive(old_pid) && is_member_process(old_pid, entry.at("dbpath").get<std::string>())) {
+    if (process_alive(old_pid) && process_is(old_pid, entry.at("dbpath").get<std::string>())) {
       throw LaunchError("member " + std::to_string(member) + " is still running (pid " + std::to_string(old_pid) + ")");
     }
     auto argv = launch.at(static_cast<std::size_t>(member)).get<std::vector<std::string>>();
@@ -283,7 +188,7 @@ int launch_restart(const std::filesystem::path& dir, int member) {
     entry["pid"] = pid;
     std::ofstream(dir / (name + ".pid")) << pid << "\n";
     write_json(dir / "cluster.json", cluster);
-    wait_listening(entry.at("host").get<std::string>(), pid);
+    wait_listening(entry.at("host").get<std::string>(), pid, "member", kStartDeadline);
     return 0;
   } catch (const std::exception& error) {
     return report(error);
