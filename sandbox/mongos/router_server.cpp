@@ -14,29 +14,13 @@
 
 #include "mongos/router.h"
 #include "server/log.h"
+#include "server/wire.h"
 
 namespace sandbox::mongos {
 namespace {
 
 constexpr int kExitAddressInUse = 48;  // what mongod and mongos exit with when the port is taken
 constexpr int kExitNoConfigServer = 14;
-
-int listen_on(const RouterOptions& options) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(options.port));
-  std::string ip = options.bind_ip == "localhost" ? "127.0.0.1" : options.bind_ip;
-  if (inet_pton(AF_INET, ip.c_str(), &address.sin_addr) != 1 ||
-      ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, 128) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 void serve_client(Router& router, int fd, std::int64_t connection_id) {
   std::int32_t next_reply_id = 1;
@@ -109,7 +93,7 @@ int run_router(const RouterOptions& options) {
     log_line("cannot use the config server " + options.configdb + ": " + error.what());
     return kExitNoConfigServer;
   }
-  int listen_fd = listen_on(options);
+  int listen_fd = listen_tcp(options.bind_ip, options.port);
   if (listen_fd < 0) {
     log_line("cannot listen on " + options.self_host() + ": " + std::strerror(errno));
     return kExitAddressInUse;

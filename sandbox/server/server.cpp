@@ -15,28 +15,12 @@
 #include "server/connection.h"
 #include "server/log.h"
 #include "server/replication.h"
+#include "server/wire.h"
 
 namespace sandbox {
 namespace {
 
 constexpr int kExitAddressInUse = 48;  // what mongod exits with when its port is taken
-
-int listen_on(const ServerOptions& options) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(options.port));
-  std::string ip = options.bind_ip == "localhost" ? "127.0.0.1" : options.bind_ip;
-  if (inet_pton(AF_INET, ip.c_str(), &address.sin_addr) != 1 ||
-      ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, 128) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 void accept_loop(Engine& engine, int listen_fd) {
   std::atomic<std::int64_t> next_connection_id{1};
@@ -77,7 +61,7 @@ int run_member(const ServerOptions& options) {
     log_line(std::string("cannot load data from ") + options.dbpath.string() + ": " + error.what());
     return 100;
   }
-  int listen_fd = listen_on(options);
+  int listen_fd = listen_tcp(options.bind_ip, options.port);
   if (listen_fd < 0) {
     log_line("cannot listen on " + options.self_host() + ": " + std::strerror(errno));
     return kExitAddressInUse;

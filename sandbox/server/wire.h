@@ -41,6 +41,10 @@ struct RawMessage {
 bool read_message(int fd, RawMessage& message);
 void write_all(int fd, const std::vector<std::uint8_t>& bytes);  // throws ProtocolError
 
+// A listening TCP socket on bind_ip:port ("localhost" means 127.0.0.1), or -1 when the address
+// cannot be bound (mongod and mongos then exit with code 48).
+int listen_tcp(const std::string& bind_ip, int port);
+
 // A decoded command request.
 struct Request {
   Doc command;                 // kind-0 body with kind-1 sequences merged in as arrays
