@@ -16,16 +16,9 @@ std::vector<Doc> docs(const std::vector<std::string>& json) {
 
 // The pipeline's output as canonical JSON documents.
 std::vector<std::string> run(const std::vector<std::string>& input, const std::string& pipeline) {
-  Doc p = J("{\"p\": " + pipeline + "}");
-  bson_iter_t it;
-  bson_iter_init_find(&it, p.bson(), "p");
-  const std::uint8_t* data = nullptr;
-  std::uint32_t len = 0;
-  bson_iter_array(&it, &len, &data);
-  bson_t array;
-  bson_init_static(&array, data, len);
+  const Doc stages = J_array(pipeline);
   std::vector<std::string> out;
-  for (const Doc& d : run_pipeline(docs(input), &array)) out.push_back(canonical(d));
+  for (const Doc& d : run_pipeline(docs(input), stages.bson())) out.push_back(canonical(d));
   return out;
 }
 

@@ -60,6 +60,18 @@ inline Doc J(const std::string& json) {
   return doc;
 }
 
+// A BSON array from a JSON array ("[{...}, {...}]"): an array is stored as the document
+// {"0": ..., "1": ...}, which is what pipelines and arrayFilters take.
+inline Doc J_array(const std::string& json) {
+  Doc wrapper = J("{\"a\": " + json + "}");
+  bson_iter_t it;
+  bson_iter_init_find(&it, wrapper.bson(), "a");
+  const std::uint8_t* data = nullptr;
+  std::uint32_t len = 0;
+  bson_iter_array(&it, &len, &data);
+  return Doc::from_bytes(data, len);
+}
+
 // Canonical extended JSON: shows exact types ($numberInt, $numberLong, $numberDouble).
 inline std::string canonical(const Doc& doc) {
   std::size_t len = 0;

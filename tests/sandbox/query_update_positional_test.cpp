@@ -11,15 +11,8 @@ namespace {
 std::string updated(const std::string& doc, const std::string& update,
                     const std::string& filters = "") {
   Doc d = J(doc), u = J(update);
-  Doc f = J("{\"f\": " + (filters.empty() ? std::string("[]") : filters) + "}");
-  bson_iter_t it;
-  bson_iter_init_find(&it, f.bson(), "f");
-  const std::uint8_t* data = nullptr;
-  std::uint32_t len = 0;
-  bson_iter_array(&it, &len, &data);
-  bson_t array;
-  bson_init_static(&array, data, len);
-  UpdateOutcome out = apply_update(d.bson(), u.bson(), false, filters.empty() ? nullptr : &array);
+  const Doc array_filters = J_array(filters.empty() ? std::string("[]") : filters);
+  UpdateOutcome out = apply_update(d.bson(), u.bson(), false, filters.empty() ? nullptr : array_filters.bson());
   if (out.changed) {
     EXPECT_EQ(apply_oplog_update(d.bson(), out.oplog_o.bson()), out.document);
   }
@@ -63,15 +56,9 @@ TEST(QueryUpdatePositional, FilteredPositionalUsesArrayFilters) {
 
 std::string pipeline_updated(const std::string& doc, const std::string& pipeline,
                              bool* changed = nullptr) {
-  Doc d = J(doc), p = J("{\"p\": " + pipeline + "}");
-  bson_iter_t it;
-  bson_iter_init_find(&it, p.bson(), "p");
-  const std::uint8_t* data = nullptr;
-  std::uint32_t len = 0;
-  bson_iter_array(&it, &len, &data);
-  bson_t array;
-  bson_init_static(&array, data, len);
-  UpdateOutcome out = apply_pipeline_update(d.bson(), &array);
+  Doc d = J(doc);
+  const Doc stages = J_array(pipeline);
+  UpdateOutcome out = apply_pipeline_update(d.bson(), stages.bson());
   if (out.changed) {
     EXPECT_EQ(apply_oplog_update(d.bson(), out.oplog_o.bson()), out.document);
   }
