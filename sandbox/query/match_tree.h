@@ -42,4 +42,13 @@ std::vector<PathValue> values_of(const bson_iter_t* it);
 
 bool all_match(const Predicates& predicates, const std::vector<PathValue>& values);
 
+// A field the filter pins by plain equality: {path: value} or {path: {$eq: value}}, at the top
+// level or inside a top-level $and. Regexes are left out (they match, not equal).
+struct Equality {
+  std::string path;
+  bson_iter_t value;  // points into the filter
+};
+// Appends the filter's equalities to `out`, in filter order.
+void collect_equalities(const bson_t* filter, std::vector<Equality>& out);
+
 }  // namespace sandbox

@@ -354,33 +354,14 @@ struct Matcher::Impl {
 namespace {
 
 // The _id value pinned by plain equality at the top level or inside a top-level $and.
+// Arrays also match by element, so they do not pin one document.
 std::optional<Doc> find_id_equality(const bson_t* filter) {
-  bson_iter_t it;
-  if (!bson_iter_init(&it, filter)) return std::nullopt;
-  while (bson_iter_next(&it)) {
-    std::string key = key_of(&it);
-    if (key == "$and" && BSON_ITER_HOLDS_ARRAY(&it)) {
-      bson_iter_t child;
-      bson_iter_recurse(&it, &child);
-      while (bson_iter_next(&child)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&child)) continue;
-        bson_t sub;
-        init_static_from_iter(&child, &sub);
-        if (auto id = find_id_equality(&sub)) return id;
-      }
-      continue;
-    }
-    if (key != "_id") continue;
-    bson_iter_t value = it;
-    if (is_operator_object(&it)) {
-      bson_t ops;
-      init_static_from_iter(&it, &ops);
-      if (bson_count_keys(&ops) != 1 || !find_field(&ops, "$eq", &value)) continue;
-    }
-    // Regexes match rather than equal; arrays also match by element.
-    if (BSON_ITER_HOLDS_REGEX(&value) || BSON_ITER_HOLDS_ARRAY(&value)) continue;
+  std::vector<Equality> equalities;
+  collect_equalities(filter, equalities);
+  for (const Equality& equality : equalities) {
+    if (equality.path != "_id" || BSON_ITER_HOLDS_ARRAY(&equality.value)) continue;
     ScopedBson out;
-    bson_append_iter(out.get(), "_id", 3, &value);
+    bson_append_iter(out.get(), "_id", 3, &equality.value);
     return out.to_doc();
   }
   return std::nullopt;
@@ -399,5 +380,32 @@ Matcher& Matcher::operator=(Matcher&&) noexcept = default;
 bool Matcher::matches(const bson_t* doc) const { return impl_->root->matches(doc); }
 
 std::optional<Doc> Matcher::id_equality() const { return impl_->id; }
+
+void collect_equalities(const bson_t* filter, std::vector<Equality>& out) {
+  bson_iter_t it;
+  bson_iter_init(&it, filter);
+  while (bson_iter_next(&it)) {
+    std::string key = bson_iter_key(&it);
+    if (key == "$and" && BSON_ITER_HOLDS_ARRAY(&it)) {
+      bson_iter_t child;
+      bson_iter_recurse(&it, &child);
+      while (bson_iter_next(&child)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&child)) continue;
+        bson_t sub;
+        init_static_from_iter(&child, &sub);
+        collect_equalities(&sub, out);
+      }
+      continue;
+    }
+    if (key.empty() || key[0] == '$' || BSON_ITER_HOLDS_REGEX(&it)) continue;
+    bson_iter_t value = it;
+    if (is_operator_object(&it)) {
+      bson_t ops;
+      init_static_from_iter(&it, &ops);
+      if (bson_count_keys(&ops) != 1 || !find_field(&ops, "$eq", &value)) continue;
+    }
+    out.push_back(Equality{key, value});
+  }
+}
 
 }  // namespace sandbox

@@ -11,38 +11,6 @@
 namespace sandbox {
 namespace {
 
-struct Equality {
-  std::string path;
-  bson_iter_t value;
-};
-
-void collect_equalities(const bson_t* filter, std::vector<Equality>& out) {
-  bson_iter_t it;
-  bson_iter_init(&it, filter);
-  while (bson_iter_next(&it)) {
-    std::string key = bson_iter_key(&it);
-    if (key == "$and" && BSON_ITER_HOLDS_ARRAY(&it)) {
-      bson_iter_t child;
-      bson_iter_recurse(&it, &child);
-      while (bson_iter_next(&child)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&child)) continue;
-        bson_t sub;
-        init_static_from_iter(&child, &sub);
-        collect_equalities(&sub, out);
-      }
-      continue;
-    }
-    if (key.empty() || key[0] == '$' || BSON_ITER_HOLDS_REGEX(&it)) continue;
-    bson_iter_t value = it;
-    if (is_operator_object(&it)) {
-      bson_t ops;
-      init_static_from_iter(&it, &ops);
-      if (bson_count_keys(&ops) != 1 || !find_field(&ops, "$eq", &value)) continue;
-    }
-    out.push_back(Equality{key, value});
-  }
-}
-
 void check_single_values(const std::vector<Equality>& equalities) {
   for (std::size_t i = 0; i < equalities.size(); ++i) {
     for (std::size_t j = i + 1; j < equalities.size(); ++j) {
