@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "query/value.h"
 #include "server/commands.h"
 
 namespace sandbox {
@@ -59,11 +60,56 @@ void collect_matches(Iterator first, Iterator last, const Matcher& matcher, std:
   }
 }
 
+// The `ts` a forward oplog query starts at: {ts: {$gt: T}} or {ts: {$gte: T}}, at the top of
+// the filter or in a top-level $and.
+std::optional<Timestamp> oplog_lower_bound(const bson_t* filter) {
+  bson_iter_t it;
+  if (!bson_iter_init(&it, filter)) return std::nullopt;
+  while (bson_iter_next(&it)) {
+    const std::string_view key = bson_iter_key(&it);
+    bson_t sub;
+    if (key == "$and" && BSON_ITER_HOLDS_ARRAY(&it)) {
+      bson_iter_t clause;
+      bson_iter_recurse(&it, &clause);
+      while (bson_iter_next(&clause)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&clause)) continue;
+        init_static_from_iter(&clause, &sub);
+        if (auto bound = oplog_lower_bound(&sub)) return bound;
+      }
+    } else if (key == "ts" && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+      init_static_from_iter(&it, &sub);
+      for (const char* op : {"$gt", "$gte"}) {
+        auto value = find_field(&sub, op);
+        if (!value || !BSON_ITER_HOLDS_TIMESTAMP(&*value)) continue;
+        Timestamp ts;
+        bson_iter_timestamp(&*value, &ts.secs, &ts.inc);
+        return ts;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// Where a forward scan of `coll` may start. mongod starts an oplog scan bounded below on `ts`
+// at that bound, not at the oldest entry; the oplog is in `ts` order, so walking back from
+// the newest entry finds it at a cost in proportion to what the query returns, which is what
+// keeps "the oplog since T" cheap on a full oplog.
+auto forward_scan_start(const Collection& coll, const bson_t* filter) {
+  const auto& records = coll.records();
+  auto start = records.begin();
+  if (coll.ns() != "local.oplog.rs") return start;
+  const auto bound = oplog_lower_bound(filter);
+  if (!bound) return start;
+  start = records.end();
+  while (start != records.begin() && entry_timestamp(std::prev(start)->second->bson()) >= *bound) --start;
+  return start;
+}
+
 // Matching documents of a collection or view, in natural order (or reversed). Like a real
 // server, an unsorted query stops scanning once it has `enough` (skip + limit) matches: a
 // {$natural: -1} limit 1 read of the oplog's newest entry costs one step, not a full scan.
-std::vector<Record> scan(Engine& engine, const Collection& coll, const Matcher& matcher, int natural,
-                         std::size_t enough = SIZE_MAX) {
+std::vector<Record> scan(Engine& engine, const Collection& coll, const bson_t* filter, const Matcher& matcher,
+                         int natural, std::size_t enough = SIZE_MAX) {
   std::vector<Record> matched;
   if (coll.is_view()) {
     for (Doc& doc : view_documents(engine, coll)) {
@@ -78,7 +124,7 @@ std::vector<Record> scan(Engine& engine, const Collection& coll, const Matcher& 
     collect_matches(coll.records().rbegin(), coll.records().rend(), matcher, enough, matched);
     return matched;
   } else {
-    collect_matches(coll.records().begin(), coll.records().end(), matcher, enough, matched);
+    collect_matches(forward_scan_start(coll, filter), coll.records().end(), matcher, enough, matched);
   }
   if (natural < 0) std::reverse(matched.begin(), matched.end());
   return matched;
@@ -194,7 +240,7 @@ Doc find(CommandContext& context) {
   const std::size_t enough = (options.limit > 0 && !options.sort)
                                  ? static_cast<std::size_t>(options.skip + options.limit)
                                  : SIZE_MAX;
-  auto results = shape_results(scan(context.engine, *coll, matcher, options.natural, enough), options);
+  auto results = shape_results(scan(context.engine, *coll, options.filter.bson(), matcher, options.natural, enough), options);
   return cursor_reply_for(context.engine, ns, std::move(results), batch_size, single_batch);
 }
 
@@ -259,7 +305,7 @@ Doc count(CommandContext& context) {
       n = static_cast<std::int64_t>(coll->count());
     } else {
       Matcher matcher(query.bson());
-      n = static_cast<std::int64_t>(scan(context.engine, *coll, matcher, 1).size());
+      n = static_cast<std::int64_t>(scan(context.engine, *coll, query.bson(), matcher, 1).size());
     }
     std::int64_t skip = get_number(context.cmd, "skip").value_or(0);
     std::int64_t limit = get_number(context.cmd, "limit").value_or(0);
@@ -287,8 +333,9 @@ Doc distinct(CommandContext& context) {
   if (!key) throw_error(40414, "Location40414", "BSON field 'distinct.key' is missing but a required field");
   std::vector<Doc> values;
   if (Collection* coll = context.engine.catalog().find(context.db, name)) {
-    Matcher matcher(get_document(context.cmd, "query").value_or(Doc::empty()).bson());
-    for (const Record& record : scan(context.engine, *coll, matcher, 1)) {
+    const Doc query = get_document(context.cmd, "query").value_or(Doc::empty());
+    Matcher matcher(query.bson());
+    for (const Record& record : scan(context.engine, *coll, query.bson(), matcher, 1)) {
       bson_iter_t root, value;
       bson_iter_init(&root, record->bson());
       if (!bson_iter_find_descendant(&root, key->c_str(), &value)) continue;

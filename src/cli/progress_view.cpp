@@ -52,7 +52,9 @@ void ProgressView::run(std::stop_token stop) {
       render_event(snapshot);
       next_event += kEventInterval;
     }
-    std::this_thread::sleep_for(kBarInterval);
+    // Wakes at once when stopped, so a finished command exits without waiting out the interval.
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_for(lock, stop, kBarInterval, [] { return false; });
   }
   if (!terminal_) render_event(progress_.snapshot());
 }

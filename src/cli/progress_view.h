@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "common/progress.h"
@@ -24,6 +26,8 @@ class ProgressView {
 
   const Progress& progress_;
   bool terminal_;
+  std::mutex wake_mutex_;
+  std::condition_variable_any wake_;  // only woken by the stop request
   std::jthread thread_;
 };
 

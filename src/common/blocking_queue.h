@@ -25,6 +25,25 @@ class BlockingQueue {
     return true;
   }
 
+  // Never blocks: returns false (dropping `item`) when the queue is full or closed.
+  bool try_push(T item) {
+    std::lock_guard lock(mutex_);
+    if (closed_ || items_.size() >= capacity_) return false;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+
+  // Never blocks: returns nullopt when nothing is queued.
+  std::optional<T> try_pop() {
+    std::lock_guard lock(mutex_);
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
+
   // Blocks while empty. Returns nullopt when the queue is closed and drained.
   std::optional<T> pop() {
     std::unique_lock lock(mutex_);

@@ -3,9 +3,12 @@
 namespace shardsafe::storage {
 
 AsyncSink::AsyncSink(Sink& next, std::size_t chunk_size, std::size_t queue_depth)
-    : next_(next), chunk_size_(chunk_size), queue_(queue_depth), worker_([this] { drain(); }) {
-  chunk_.reserve(chunk_size_);
-}
+    : next_(next),
+      chunk_size_(chunk_size),
+      queue_(queue_depth),
+      spare_(queue_depth),
+      chunk_(empty_chunk()),
+      worker_([this] { drain(); }) {}
 
 AsyncSink::~AsyncSink() {
   queue_.close();
@@ -14,7 +17,11 @@ AsyncSink::~AsyncSink() {
 
 void AsyncSink::drain() {
   try {
-    while (auto chunk = queue_.pop()) next_.write(*chunk);
+    while (auto chunk = queue_.pop()) {
+      next_.write(*chunk);
+      chunk->clear();
+      spare_.try_push(std::move(*chunk));
+    }
   } catch (...) {
     std::lock_guard lock(failure_mutex_);
     failure_ = std::current_exception();
@@ -30,8 +37,14 @@ void AsyncSink::rethrow_failure() {
 void AsyncSink::hand_over() {
   if (chunk_.empty()) return;
   if (!queue_.push(std::move(chunk_))) rethrow_failure();
-  chunk_ = std::vector<std::uint8_t>();
-  chunk_.reserve(chunk_size_);
+  chunk_ = empty_chunk();
+}
+
+std::vector<std::uint8_t> AsyncSink::empty_chunk() {
+  if (auto reused = spare_.try_pop()) return std::move(*reused);
+  std::vector<std::uint8_t> fresh;
+  fresh.reserve(chunk_size_);
+  return fresh;
 }
 
 void AsyncSink::write(std::span<const std::uint8_t> bytes) {

@@ -66,6 +66,39 @@ TEST(SandboxOplog, EveryWriteLeavesAVersion2EntryOfTheDocumentedShape) {
   EXPECT_EQ(notes.size(), 1u);
 }
 
+// A query bounded below on `ts` starts at the bound (as mongod's oplog scans do); it must
+// return exactly the entries a filter without that shortcut returns, at both kinds of bound.
+TEST(SandboxOplog, TimestampBoundedQueriesReturnExactlyTheEntriesInRange) {
+  SandboxReplSet set(SandboxReplSet::Options{});
+  mongo::Client client{mongo::Uri(set.uri())};
+  for (int i = 0; i < 20; ++i) {
+    client.command("bounded", mongo::BsonBuilder().append("insert", "c").append_array("documents", std::vector<Bson>{
+        mongo::BsonBuilder().append("_id", i).build()}).build());
+  }
+  const auto inserts = oplog_for(client, R"({"ns": "bounded.c"})");
+  ASSERT_EQ(inserts.size(), 20u);
+  const auto bound = *BsonView(inserts[7]).timestamp("ts");
+  const auto upper = *BsonView(inserts[15]).timestamp("ts");
+  auto in_range = [&](const char* lower_op, bool with_and) {
+    const Bson range = mongo::BsonBuilder().append(lower_op, bound).append("$lte", upper).build();
+    const Bson filter = with_and ? mongo::BsonBuilder().append_array("$and", std::vector<Bson>{
+                                       mongo::BsonBuilder().append("ns", "bounded.c").build(),
+                                       mongo::BsonBuilder().append("ts", range).build()}).build()
+                                 : mongo::BsonBuilder().append("ns", "bounded.c").append("ts", range).build();
+    std::vector<std::int64_t> ids;
+    auto cursor = client.find("local", "oplog.rs", filter);
+    while (const bson_t* entry = cursor.next()) ids.push_back(*BsonView(entry).integer("o._id"));
+    return ids;
+  };
+  const std::vector<std::int64_t> after{8, 9, 10, 11, 12, 13, 14, 15};
+  std::vector<std::int64_t> from{7};
+  from.insert(from.end(), after.begin(), after.end());
+  EXPECT_EQ(in_range("$gt", false), after);
+  EXPECT_EQ(in_range("$gte", false), from);
+  EXPECT_EQ(in_range("$gt", true), after);
+  EXPECT_EQ(in_range("$gte", true), from);
+}
+
 TEST(SandboxOplog, TailableAwaitDataCursorWaitsThenDeliversNewEntries) {
   SandboxReplSet set(SandboxReplSet::Options{});
   mongo::Client reader{mongo::Uri(set.uri())};
