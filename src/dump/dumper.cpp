@@ -172,7 +172,10 @@ void ReplicaSetDumper::wait_for_optime(mongo::Timestamp ts, std::chrono::seconds
 
 catalog::ReplicaSetBackup ReplicaSetDumper::finish(mongo::Timestamp up_to) {
   mongo::Client client = pool_->acquire();
-  auto writer = storage::write_stream(storage_, oplog_key(prefix_), options_.stream);
+  storage::StreamOptions oplog_stream = options_.stream;
+  // mongodump --gzip's quirk, kept so stock mongorestore --gzip --oplogReplay finds the file.
+  if (oplog_stream.compression == storage::Compression::kGzip) oplog_stream.suffix_names = false;
+  auto writer = storage::write_stream(storage_, oplog_key(prefix_), oplog_stream);
   const auto captured = oplog::capture_oplog(client, result_.name, result_.start_optime, up_to, *writer);
   result_.oplog = writer->commit();
   result_.oplog_entries = captured.entries;

@@ -100,7 +100,8 @@ class SplittingSink : public Sink {
 class PipelineWriter : public StreamWriter {
  public:
   PipelineWriter(Storage& storage, const std::string& key, const StreamOptions& options)
-      : splitter_(storage, key + compression_suffix(options.compression), options.part_size) {
+      : splitter_(storage, options.suffix_names ? key + compression_suffix(options.compression) : key,
+                  options.part_size) {
     result_.key = key;
     result_.compression = options.compression;
     Sink* head = &splitter_;

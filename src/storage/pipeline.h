@@ -45,6 +45,9 @@ struct StreamOptions {
   // re-read (restart granularity); and a collection of a few GiB still stays a handful of
   // objects in the manifest. 1 GiB would halve the object count but double the redo cost.
   std::uint64_t part_size = 512ull * 1024 * 1024;
+  // Whether object names carry compression_suffix(). mongodump --gzip names its gzipped oplog
+  // plain `oplog.bson`, and mongorestore --gzip --oplogReplay looks for that name.
+  bool suffix_names = true;
 };
 
 // One storage object of a stream, as the manifest records it.
@@ -69,7 +72,7 @@ class StreamWriter : public Sink {
   virtual StoredStream commit() = 0;
 };
 
-// Objects are named `key` + compression_suffix(); when the stored bytes exceed part_size they
+// Objects are named `key` + compression_suffix() (unless !suffix_names); when the stored bytes exceed part_size they
 // become `<name>.000`, `<name>.001`, ... A StreamWriter destroyed without commit() removes
 // every part it wrote.
 std::unique_ptr<StreamWriter> write_stream(Storage& storage, const std::string& key,

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "coordinator/backup.h"
 #include "coordinator/restore.h"
+#include "dump/archive_export.h"
 #include "dump/fingerprint.h"
 #include "storage/open.h"
 #include "support/sandbox.h"
@@ -122,6 +123,42 @@ TEST_F(BackupRestoreTest, WritesDuringTheBackupLandOnOneConsistentPoint) {
       << "collections restored at different points: " << documents << " documents, counter " << counter_value;
   EXPECT_GE(documents, 50);
   EXPECT_LE(documents, acknowledged.load());
+}
+
+bool starts_with_gzip_magic(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  char magic[2] = {};
+  in.read(magic, 2);
+  return in && static_cast<unsigned char>(magic[0]) == 0x1f && static_cast<unsigned char>(magic[1]) == 0x8b;
+}
+
+// --compression gzip writes mongodump --gzip's tree, quirk included: the oplog is gzipped but
+// named plain oplog.bson. Reading the folder as a foreign mongodump directory restores it all.
+TEST_F(BackupRestoreTest, GzipBackupIsMongodumpGzipTree) {
+  mongo::Client source{mongo::Uri(source_.uri())};
+  load_sample(source);
+  const auto expected = dump::fingerprint(source);
+  coordinator::BackupRequest request;
+  request.uri = source_.uri();
+  request.dump.stream.compression = storage::Compression::kGzip;
+  const auto manifest = coordinator::run_backup(request, *storage_, progress_);
+
+  const fs::path tree = dir_.path() / "backups" / catalog::Catalog::backup_prefix(manifest.id) / "src";
+  for (const char* name : {"shop/items.bson.gz", "shop/items.metadata.json.gz", "logs/capped.bson.gz", "oplog.bson"}) {
+    EXPECT_TRUE(starts_with_gzip_magic(tree / name)) << name;
+  }
+  EXPECT_FALSE(fs::exists(tree / "oplog.bson.gz"));
+
+  TempDir other;
+  auto imported_storage = storage::open_storage("file://" + other.path().string(), {});
+  const auto imported = dump::import_dump_directory(tree, *imported_storage, {});
+  SandboxReplSet target({.name = "dst", .members = 1});
+  coordinator::RestoreRequest restore_request;
+  restore_request.backup_id = imported.id;
+  restore_request.target_uri = target.uri();
+  coordinator::run_restore(restore_request, *imported_storage, progress_);
+  mongo::Client restored{mongo::Uri(target.uri())};
+  EXPECT_EQ(dump::fingerprint(restored), expected);
 }
 
 TEST_F(BackupRestoreTest, RefusesToOverwriteDataWithoutDropAndChangesNothing) {
