@@ -17,6 +17,7 @@ const std::vector<CommandSpec>& command_table() {
     add_ddl_commands(all);
     add_catalog_commands(all);
     add_repl_commands(all);
+    add_auth_commands(all);
     return all;
   }();
   return table;

@@ -52,6 +52,7 @@ void add_write_commands(std::vector<CommandSpec>& table);
 void add_ddl_commands(std::vector<CommandSpec>& table);
 void add_catalog_commands(std::vector<CommandSpec>& table);
 void add_repl_commands(std::vector<CommandSpec>& table);
+void add_auth_commands(std::vector<CommandSpec>& table);  // commands_auth.cpp
 
 // Shared helpers for handlers.
 Doc ok_reply();
