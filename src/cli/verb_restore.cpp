@@ -19,6 +19,7 @@ struct RestoreFlags {
   bool drop = false;
   bool keep_previous = false;
   bool no_oplog_replay = false;
+  bool new_uuids = false;
   std::vector<std::string> ns_include, ns_exclude, ns_from, ns_to;
 };
 
@@ -33,6 +34,7 @@ void run(const RestoreFlags& flags, const Context& context) {
   request.options.drop = flags.drop;
   request.options.keep_previous = flags.keep_previous;
   request.options.replay_oplog = !flags.no_oplog_replay;
+  request.options.preserve_uuids = !flags.new_uuids;
   request.options.key = context.encryption_key();
   if (!flags.ns_include.empty() || !flags.ns_exclude.empty() || !flags.ns_from.empty()) {
     if (!flags.ns_from.empty() && !flags.no_oplog_replay) {
@@ -59,11 +61,15 @@ void run(const RestoreFlags& flags, const Context& context) {
                  {"documents", summary.documents},
                  {"indexes", summary.indexes},
                  {"oplog_applied", summary.oplog_applied},
+                 {"uuids_preserved", summary.uuids_preserved},
+                 {"users_and_roles", summary.users_and_roles},
                  {"holdings_kept", summary.holdings_kept}},
                 [&] {
                   fmt::print("restored backup {}: {} collections, {} documents, {} indexes, {} oplog entries replayed\n",
                              flags.backup_id, summary.collections, summary.documents, summary.indexes,
                              summary.oplog_applied);
+                  fmt::print("{} of {} collections kept their UUID{}\n", summary.uuids_preserved, summary.collections,
+                             summary.users_and_roles ? "; users and roles merged" : "");
                   for (const auto& kept : summary.holdings_kept) fmt::print("previous data kept as \"{}\"\n", kept);
                 });
 }
@@ -81,6 +87,9 @@ void add_restore_verb(CLI::App& app, Context& context) {
   verb->add_flag("--drop", flags->drop, "replace namespaces that already hold data (kept until the restore succeeds)");
   verb->add_flag("--keep-previous", flags->keep_previous, "keep the replaced data under its holding name");
   verb->add_flag("--no-oplog-replay", flags->no_oplog_replay, "restore the dump only, without its oplog");
+  verb->add_flag("--new-uuids", flags->new_uuids,
+                 "create collections with new UUIDs (by default they keep their dumped UUIDs when the target "
+                 "holds none of them)");
   verb->add_option("--ns-include", flags->ns_include, "restore only matching namespaces (db.coll, * wildcards)");
   verb->add_option("--ns-exclude", flags->ns_exclude, "skip matching namespaces");
   verb->add_option("--ns-from", flags->ns_from, "rename: source pattern (with $var$ captures)");

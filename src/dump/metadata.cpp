@@ -277,17 +277,6 @@ void GoExtendedJsonWriter::value(const bson_iter_t* iter) {
   }
 }
 
-// info.uuid (binary subtype 4) as 32 lowercase hex digits; empty when absent.
-std::string uuid_hex(const mongo::Bson& entry) {
-  bson_iter_t iter;
-  if (!mongo::BsonView(entry).find("info.uuid", &iter) || !BSON_ITER_HOLDS_BINARY(&iter)) return {};
-  bson_subtype_t subtype;
-  std::uint32_t length = 0;
-  const std::uint8_t* data = nullptr;
-  bson_iter_binary(&iter, &subtype, &length, &data);
-  if (subtype != BSON_SUBTYPE_UUID || length != 16) return {};
-  return storage::to_hex({data, length});
-}
 
 [[noreturn]] void corrupt(std::string_view origin, const std::string& problem) {
   throw Error(ErrorCode::kCorruptData, "invalid metadata file \"" + std::string(origin) + "\": " + problem);
@@ -301,12 +290,23 @@ std::string go_canonical_extended_json(const mongo::Bson& document) {
   return writer.take();
 }
 
+std::string uuid_of_listing(const mongo::Bson& entry) {
+  bson_iter_t iter;
+  if (!mongo::BsonView(entry).find("info.uuid", &iter) || !BSON_ITER_HOLDS_BINARY(&iter)) return {};
+  bson_subtype_t subtype;
+  std::uint32_t length = 0;
+  const std::uint8_t* data = nullptr;
+  bson_iter_binary(&iter, &subtype, &length, &data);
+  if (subtype != BSON_SUBTYPE_UUID || length != 16) return {};
+  return storage::to_hex({data, length});
+}
+
 CollectionMetadata metadata_from_list_collections(const mongo::Bson& entry, std::vector<mongo::Bson> indexes) {
   const mongo::BsonView view(entry);
   CollectionMetadata metadata;
   metadata.options = view.document("options").value_or(mongo::Bson());
   metadata.indexes = std::move(indexes);
-  metadata.uuid = uuid_hex(entry);
+  metadata.uuid = uuid_of_listing(entry);
   metadata.collection_name = view.string("name").value_or("");
   metadata.type = view.string("type").value_or("");
   return metadata;

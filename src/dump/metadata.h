@@ -32,6 +32,9 @@ struct CollectionMetadata {
 // listIndexes documents (pass none for a view).
 CollectionMetadata metadata_from_list_collections(const mongo::Bson& entry, std::vector<mongo::Bson> indexes);
 
+// A listCollections entry's info.uuid as 32 lowercase hex digits; empty when it has none.
+std::string uuid_of_listing(const mongo::Bson& entry);
+
 // The bytes of the metadata.json file mongodump would write (no trailing newline).
 std::string to_metadata_json(const CollectionMetadata& metadata);
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "storage/bson_stream.h"
 #include "dump/metadata.h"
 #include "dump/namespace_filter.h"
+#include "dump/users_roles.h"
 #include "mongo/topology.h"
 #include "oplog/replay.h"
 
@@ -75,6 +77,24 @@ void drop_collection(mongo::Client& client, const std::string& ns) {
   }
 }
 
+// Every namespace of the target with its collection UUID (empty for views).
+std::map<std::string, std::string> list_namespaces(mongo::Client& client) {
+  std::map<std::string, std::string> namespaces;
+  const mongo::Bson databases =
+      client.command("admin", mongo::BsonBuilder().append("listDatabases", 1).append("nameOnly", true).build());
+  for (const mongo::Bson& database : mongo::BsonView(databases).documents("databases")) {
+    const std::string db = mongo::BsonView(database).string("name").value_or("");
+    if (db == "local") continue;
+    mongo::Cursor cursor = client.command_cursor(
+        db, mongo::BsonBuilder().append("listCollections", 1).append("cursor", mongo::Bson()).build());
+    while (const bson_t* entry = cursor.next()) {
+      const mongo::Bson listing = mongo::Bson::copy_of(entry);
+      namespaces[db + "." + mongo::BsonView(listing).string("name").value_or("")] = uuid_of_listing(listing);
+    }
+  }
+  return namespaces;
+}
+
 // A short random token: holding names of concurrent or failed restores never collide.
 std::string random_token() {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -101,7 +121,8 @@ ReplicaSetRestorer::ReplicaSetRestorer(const catalog::ReplicaSetBackup& backup, 
       target_uri_(target),
       options_(std::move(options)),
       progress_(progress),
-      holding_suffix_(".shardsafe-hold-" + random_token()) {}
+      token_(random_token()),
+      holding_suffix_(".shardsafe-hold-" + token_) {}
 
 ReplicaSetRestorer::~ReplicaSetRestorer() = default;
 
@@ -110,6 +131,9 @@ void ReplicaSetRestorer::check_target() {
   spdlog::info("restoring replica set \"{}\" into \"{}\" (primary {})", backup_.name, topology.name, topology.primary);
   pool_ = std::make_unique<mongo::ClientPool>(target_uri_, options_.parallel_collections * (options_.insertion_workers + 1) + 2);
   mongo::Client client = pool_->acquire();
+  for (const auto& [ns, uuid] : list_namespaces(client)) {
+    if (!uuid.empty()) uuids_in_use_.insert(uuid);
+  }
   std::vector<std::string> conflicts;
   for (const auto& entry : backup_.collections) {
     // admin.system.version describes the server itself (auth schema, FCV): never overwritten.
@@ -126,6 +150,15 @@ void ReplicaSetRestorer::check_target() {
     }
     auto metadata_source = storage::read_stream(storage_, entry.metadata, options_.key);
     Target target{&entry, db, name, parse_metadata_json(read_all(*metadata_source), entry.metadata.key)};
+    if (is_users_or_roles(entry.db, entry.name)) {
+      // Merged by the server, like mongorestore does: never a conflict, replaced with --drop.
+      if (target_ns != entry.db + "." + entry.name) continue;
+      std::string& temp = entry.name == "system.users" ? temp_users_ : temp_roles_;
+      temp = "shardsafe.restore-" + entry.name.substr(7) + "-" + token_;
+      target.name = temp;
+      targets_.push_back(std::move(target));
+      continue;
+    }
     if (collection_exists(client, db, name)) {
       if (!options_.drop && (entry.type == "view" || collection_has_documents(client, db, name))) {
         conflicts.push_back(target_ns);
@@ -151,6 +184,11 @@ void ReplicaSetRestorer::set_aside() {
     rename_collection(client, target_ns, holding);
     holding_ns = holding;
   }
+  if (!restores_users_or_roles()) return;
+  saved_users_ = "shardsafe.saved-users-" + token_;
+  copy_admin_collection(client, "system.users", saved_users_);
+  saved_roles_ = "shardsafe.saved-roles-" + token_;
+  copy_admin_collection(client, "system.roles", saved_roles_);
 }
 
 void ReplicaSetRestorer::restore_collections() {
@@ -160,6 +198,19 @@ void ReplicaSetRestorer::restore_collections() {
   // Views last: their definitions may name collections restored here.
   std::stable_partition(targets_.begin(), targets_.end(), [](const Target& t) { return t.entry->type != "view"; });
   parallel_for(targets_.size(), options_.parallel_collections, [&](std::size_t i) { restore_one(targets_[i]); });
+  if (restores_users_or_roles()) merge_restored_users_and_roles();
+}
+
+void ReplicaSetRestorer::merge_restored_users_and_roles() {
+  mongo::Client client = pool_->acquire();
+  users_merged_ = true;  // from here on, a rollback merges the saved copies back
+  merge_users_and_roles(client, temp_users_, temp_roles_, options_.drop);
+  summary_.users_and_roles = true;
+  for (const std::string* temp : {&temp_users_, &temp_roles_}) {
+    if (temp->empty()) continue;
+    drop_collection(client, "admin." + *temp);
+    std::erase(created_, "admin." + *temp);
+  }
 }
 
 void ReplicaSetRestorer::restore_one(const Target& target) {
@@ -173,17 +224,49 @@ void ReplicaSetRestorer::restore_one(const Target& target) {
 }
 
 void ReplicaSetRestorer::create_collection(mongo::Client& client, const Target& target) {
-  mongo::BsonBuilder create;
-  create.append("create", target.name);
-  bson_iter_t option;
-  if (bson_iter_init(&option, target.metadata.options.get())) {
-    while (bson_iter_next(&option)) create.append_iter(bson_iter_key(&option), &option);
+  const bool with_uuid = create_with_dumped_uuid(client, target);
+  if (!with_uuid) {
+    client.command(target.db, mongo::BsonBuilder()
+                                  .append("create", target.name)
+                                  .append_fields_of(target.metadata.options)
+                                  .append("writeConcern", kMajority)
+                                  .build());
   }
-  create.append("writeConcern", kMajority);
-  client.command(target.db, create.build());
   std::lock_guard lock(mutex_);
   created_.push_back(target.ns());
   summary_.collections++;
+  if (with_uuid) summary_.uuids_preserved++;
+}
+
+// The documented way to choose a collection's UUID is an applyOps `create` entry carrying
+// `ui` (mongorestore --preserveUUID does the same). Never with a UUID the target already
+// holds: mongod would rename that collection instead, and it may be one set aside here.
+bool ReplicaSetRestorer::create_with_dumped_uuid(mongo::Client& client, const Target& target) {
+  const std::string& uuid = target.metadata.uuid;
+  if (!options_.preserve_uuids || uuid.empty() || target.entry->type != "collection" ||
+      target.name != target.entry->name || uuids_in_use_.contains(uuid)) {
+    return false;
+  }
+  const mongo::Bson create = mongo::BsonBuilder()
+                                 .append("op", "c")
+                                 .append("ns", target.db + ".$cmd")
+                                 .append_uuid("ui", uuid)
+                                 .append("o", mongo::BsonBuilder()
+                                                  .append("create", target.name)
+                                                  .append_fields_of(target.metadata.options)
+                                                  .build())
+                                 .build();
+  try {
+    client.command("admin", mongo::BsonBuilder()
+                                .append_array("applyOps", std::vector<mongo::Bson>{create})
+                                .append("writeConcern", kMajority)
+                                .build());
+    return true;
+  } catch (const ServerError& error) {
+    spdlog::warn("\"{}\" gets a new UUID: the server refused to create it with its dumped one ({})", target.ns(),
+                 error.what());
+    return false;
+  }
 }
 
 void ReplicaSetRestorer::insert_documents(const Target& target) {
@@ -272,6 +355,8 @@ void ReplicaSetRestorer::replay_oplog() {
   if (!options_.replay_oplog || backup_.oplog.parts.empty()) return;
   progress_.start_phase("replay " + backup_.name, 0, 1);
   mongo::Client client = pool_->acquire();
+  namespaces_before_replay_.emplace();
+  for (const auto& [ns, uuid] : list_namespaces(client)) namespaces_before_replay_->insert(ns);
   auto source = storage::read_stream(storage_, backup_.oplog, options_.key);
   oplog::ReplayOptions replay;
   replay.up_to = options_.up_to.value_or(backup_.end_optime);
@@ -293,6 +378,14 @@ RestoreSummary ReplicaSetRestorer::commit() {
       drop_collection(client, holding_ns);
     }
   }
+  for (const std::string* saved : {&saved_users_, &saved_roles_}) {
+    if (saved->empty()) continue;
+    if (options_.keep_previous) {
+      summary_.holdings_kept.push_back("admin." + *saved);
+    } else {
+      drop_collection(client, "admin." + *saved);
+    }
+  }
   holdings_.clear();
   created_.clear();
   return summary_;
@@ -302,6 +395,7 @@ void ReplicaSetRestorer::roll_back() noexcept {
   if (!pool_) return;
   try {
     mongo::Client client = pool_->acquire();
+    drop_what_replay_created(client);
     for (const auto& ns : created_) {
       try {
         drop_collection(client, ns);
@@ -318,8 +412,43 @@ void ReplicaSetRestorer::roll_back() noexcept {
                       holding_ns, target_ns, error.what());
       }
     }
+    put_back_users_and_roles(client);
   } catch (const std::exception& error) {
     spdlog::error("rollback of replica set \"{}\" failed: {}", backup_.name, error.what());
+  }
+}
+
+// Collections the oplog replay created (it may create any the dump's oplog did) are not in
+// created_: they are found by comparing the target's namespaces with those before the replay.
+void ReplicaSetRestorer::drop_what_replay_created(mongo::Client& client) {
+  if (!namespaces_before_replay_) return;
+  for (const auto& [ns, uuid] : list_namespaces(client)) {
+    if (namespaces_before_replay_->contains(ns) || std::find(created_.begin(), created_.end(), ns) != created_.end()) continue;
+    try {
+      drop_collection(client, ns);
+    } catch (const std::exception& error) {
+      spdlog::error("rollback: could not drop \"{}\", which the oplog replay created: {}", ns, error.what());
+    }
+  }
+}
+
+void ReplicaSetRestorer::put_back_users_and_roles(mongo::Client& client) {
+  if (saved_users_.empty() && saved_roles_.empty()) return;
+  if (users_merged_) {
+    try {
+      merge_users_and_roles(client, saved_users_, saved_roles_, /*drop=*/true);
+    } catch (const std::exception& error) {
+      spdlog::error("rollback: could not put the users and roles back: {} (they are kept in \"admin.{}\" and "
+                    "\"admin.{}\")", error.what(), saved_users_, saved_roles_);
+      return;
+    }
+  }
+  for (const std::string* saved : {&saved_users_, &saved_roles_}) {
+    try {
+      drop_collection(client, "admin." + *saved);
+    } catch (const std::exception& error) {
+      spdlog::error("rollback: could not drop \"admin.{}\": {}", *saved, error.what());
+    }
   }
 }
 

@@ -4,19 +4,23 @@
 //   check_target()         the target is a reachable primary; conflicting namespaces are
 //                          refused unless --drop
 //   set_aside()            every target namespace the restore will write is renamed to a holding
-//                          name in its own database (metadata only: no copy, no extra disk)
-//   restore_collections()  create with the dumped options, stream documents from storage into
-//                          parallel insertion workers, then build the indexes
+//                          name in its own database (metadata only: no copy, no extra disk);
+//                          the target's users and roles are copied (see users_roles.h)
+//   restore_collections()  create with the dumped options (and UUID, when no collection of the
+//                          target holds it), stream documents from storage into parallel
+//                          insertion workers, build the indexes; merge users and roles
 //   replay_oplog()         apply the dump's oplog up to the set's end optime (or --to-time)
 //   commit()               drop the holdings (or keep them with --keep-previous)
-// On any failure the coordinator calls roll_back(): what was restored is dropped and the
-// holdings are renamed back, so the target is as it was.
+// On any failure the coordinator calls roll_back(): what was restored (and what the oplog
+// replay created) is dropped, the holdings are renamed back and the users and roles merged
+// back, so the target is as it was.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +39,9 @@ struct RestoreOptions {
   bool drop = false;                       // replace namespaces that hold data
   bool keep_previous = false;              // keep the holdings after a successful restore
   bool replay_oplog = true;
+  // Create collections with their dumped UUIDs where no collection of the target holds them
+  // (a collection set aside by this restore keeps its UUID until commit).
+  bool preserve_uuids = true;
   std::optional<mongo::Timestamp> up_to;   // replay bound; the backup's end optime by default
   // Maps a source namespace "db.coll" to its target, or nullopt to skip it (--ns-include,
   // --ns-exclude, --ns-from/--ns-to). Null means every namespace, unchanged.
@@ -47,6 +54,8 @@ struct RestoreSummary {
   std::uint64_t documents = 0;
   std::uint64_t indexes = 0;
   std::uint64_t oplog_applied = 0;
+  std::uint64_t uuids_preserved = 0;       // collections created with their dumped UUID
+  bool users_and_roles = false;            // the dump's users and roles were merged
   std::vector<std::string> holdings_kept;  // with keep_previous
 };
 
@@ -70,6 +79,11 @@ class ReplicaSetRestorer {
   void create_collection(mongo::Client& client, const Target& target);
   void insert_documents(const Target& target);
   void build_indexes(mongo::Client& client, const Target& target);
+  bool create_with_dumped_uuid(mongo::Client& client, const Target& target);
+  bool restores_users_or_roles() const { return !temp_users_.empty() || !temp_roles_.empty(); }
+  void merge_restored_users_and_roles();
+  void drop_what_replay_created(mongo::Client& client);
+  void put_back_users_and_roles(mongo::Client& client);
 
   const catalog::ReplicaSetBackup& backup_;
   storage::Storage& storage_;
@@ -79,7 +93,13 @@ class ReplicaSetRestorer {
   std::unique_ptr<mongo::ClientPool> pool_;
   std::vector<Target> targets_;
   std::vector<std::pair<std::string, std::string>> holdings_;  // (target ns, holding ns)
+  std::string token_;           // makes this restore's holding and temporary names unique
   std::string holding_suffix_;
+  std::set<std::string> uuids_in_use_;  // on the target, before the restore
+  std::string temp_users_, temp_roles_;  // admin collections the dump's users/roles load into
+  std::string saved_users_, saved_roles_;  // copies of the target's users and roles
+  bool users_merged_ = false;
+  std::optional<std::set<std::string>> namespaces_before_replay_;
   std::mutex mutex_;  // guards created_ and summary_, updated by parallel collection restores
   std::vector<std::string> created_;  // namespaces this restore created
   RestoreSummary summary_;

@@ -267,6 +267,27 @@ BsonBuilder& BsonBuilder::append_date(std::string_view key, std::int64_t millise
   bson_append_date_time(doc_.get(), key.data(), key_length(key), milliseconds_since_epoch);
   return *this;
 }
+BsonBuilder& BsonBuilder::append_uuid(std::string_view key, std::string_view hex) {
+  std::uint8_t bytes[16];
+  auto nibble = [&](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    throw Error(ErrorCode::kInvalidArgument, "invalid UUID \"" + std::string(hex) + "\": expected 32 hex digits");
+  };
+  if (hex.size() != 32) nibble('?');
+  for (std::size_t i = 0; i < 16; ++i) bytes[i] = static_cast<std::uint8_t>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+  bson_append_binary(doc_.get(), key.data(), key_length(key), BSON_SUBTYPE_UUID, bytes, sizeof bytes);
+  return *this;
+}
+
+BsonBuilder& BsonBuilder::append_fields_of(const Bson& document) {
+  bson_iter_t field;
+  if (document.empty() || !bson_iter_init(&field, document.get())) return *this;
+  while (bson_iter_next(&field)) append_iter(bson_iter_key(&field), &field);
+  return *this;
+}
+
 BsonBuilder& BsonBuilder::append_null(std::string_view key) {
   bson_append_null(doc_.get(), key.data(), key_length(key));
   return *this;

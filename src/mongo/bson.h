@@ -95,7 +95,11 @@ class BsonBuilder {
   BsonBuilder& append_array(std::string_view key, const std::vector<std::string>& strings);
   BsonBuilder& append_iter(std::string_view key, const bson_iter_t* value);
   BsonBuilder& append_null(std::string_view key);
+  // Every field of `document`, in order (nothing for an empty one).
+  BsonBuilder& append_fields_of(const Bson& document);
   BsonBuilder& append_date(std::string_view key, std::int64_t milliseconds_since_epoch);
+  // A UUID (binary subtype 4) from 32 hex digits. Throws Error(kInvalidArgument) otherwise.
+  BsonBuilder& append_uuid(std::string_view key, std::string_view hex);
   Bson build() { return std::move(doc_); }
 
  private:

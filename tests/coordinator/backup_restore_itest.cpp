@@ -13,6 +13,8 @@
 #include "coordinator/restore.h"
 #include "dump/archive_export.h"
 #include "dump/fingerprint.h"
+#include "dump/metadata.h"
+#include "mongo/topology.h"
 #include "storage/open.h"
 #include "support/sandbox.h"
 
@@ -51,6 +53,16 @@ void load_sample(mongo::Client& client) {
   insert_json(client, "logs", "capped", {R"({"_id": 1, "m": "hello"})", R"({"_id": 2, "m": "world"})"});
 }
 
+std::string uuid_of(mongo::Client& client, const std::string& db, const std::string& collection) {
+  mongo::Cursor cursor = client.command_cursor(
+      db, mongo::BsonBuilder()
+              .append("listCollections", 1)
+              .append("filter", mongo::BsonBuilder().append("name", collection).build())
+              .build());
+  const bson_t* entry = cursor.next();
+  return entry ? dump::uuid_of_listing(mongo::Bson::copy_of(entry)) : "";
+}
+
 class BackupRestoreTest : public ::testing::Test {
  protected:
   TempDir dir_;
@@ -85,6 +97,12 @@ TEST_F(BackupRestoreTest, RoundTripIntoAFreshSetIsIdentical) {
   EXPECT_EQ(summary.documents, 3002u);
   mongo::Client restored{mongo::Uri(target.uri())};
   EXPECT_EQ(dump::fingerprint(restored), expected);
+  // A fresh target holds none of the dumped UUIDs: every collection keeps its own.
+  EXPECT_EQ(summary.uuids_preserved, summary.collections);
+  for (const auto& [db, collection] : {std::pair{"shop", "items"}, {"shop", "empty_but_indexed"}, {"logs", "capped"}}) {
+    EXPECT_FALSE(uuid_of(source, db, collection).empty());
+    EXPECT_EQ(uuid_of(restored, db, collection), uuid_of(source, db, collection)) << db << "." << collection;
+  }
 }
 
 TEST_F(BackupRestoreTest, WritesDuringTheBackupLandOnOneConsistentPoint) {
@@ -182,10 +200,67 @@ TEST_F(BackupRestoreTest, DropReplacesTheDataInPlace) {
   load_sample(source);
   const auto expected = dump::fingerprint(source);
   const auto manifest = backup();
+  const auto items_uuid = uuid_of(source, "shop", "items");
+  const auto capped_uuid = uuid_of(source, "logs", "capped");
   source.command("shop", mongo::Bson::from_json(R"({"drop": "items"})"));
   insert_json(source, "logs", "capped", {R"({"_id": 3, "m": "after"})"});
   restore(manifest.id, source_.uri(), /*drop=*/true);
   EXPECT_EQ(dump::fingerprint(source), expected);
+  // shop.items was dropped, so its UUID was free; logs.capped's was held by the copy set aside
+  // until the restore succeeded, so the restored collection got a new one.
+  EXPECT_EQ(uuid_of(source, "shop", "items"), items_uuid);
+  EXPECT_NE(uuid_of(source, "logs", "capped"), capped_uuid);
+  EXPECT_FALSE(uuid_of(source, "logs", "capped").empty());
+}
+
+// A dump whose oplog creates a collection, written by hand as mongodump --oplog writes one,
+// from the source's real oplog entries. Its stored oplog is damaged in its last entry, so the
+// replay applies every entry (creating late.born) before the checksum fails at the end: the
+// rollback must drop late.born too, not only what the restore created itself.
+TEST_F(BackupRestoreTest, RollbackDropsCollectionsTheOplogReplayCreated) {
+  mongo::Client source{mongo::Uri(source_.uri())};
+  insert_json(source, "base", "kept", {R"({"_id": 1})"});
+  const auto start = mongo::newest_oplog_ts(source);
+  insert_json(source, "late", "born", {R"({"_id": 1})", R"({"_id": 2, "marker": "zzzzzzzzzzzzzzzz"})"});
+
+  const fs::path tree = dir_.path() / "dump";
+  fs::create_directories(tree / "base");
+  const auto kept = mongo::BsonBuilder().append("_id", 1).build();
+  std::ofstream(tree / "base" / "kept.bson", std::ios::binary)
+      .write(reinterpret_cast<const char*>(kept.bytes().data()), static_cast<std::streamsize>(kept.bytes().size()));
+  std::ofstream(tree / "base" / "kept.metadata.json") << R"({"indexes":[{"v":2,"key":{"_id":1},"name":"_id_"}],"collectionName":"kept"})";
+  {
+    std::ofstream oplog(tree / "oplog.bson", std::ios::binary);
+    mongo::Cursor entries = source.find("local", "oplog.rs", mongo::BsonBuilder()
+        .append("ts", mongo::BsonBuilder().append("$gt", start).build()).build());
+    while (const bson_t* entry = entries.next()) oplog.write(reinterpret_cast<const char*>(bson_get_data(entry)), entry->len);
+  }
+  dump::ImportOptions plain;
+  plain.stream.compression = storage::Compression::kNone;
+  const auto imported = dump::import_dump_directory(tree, *storage_, plain);
+  const fs::path stored = dir_.path() / "backups" / imported.replica_sets.front().oplog.parts.front().key;
+  std::string bytes;
+  {
+    std::ifstream in(stored, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto marker = bytes.rfind("zzzzzzzz");
+  ASSERT_NE(marker, std::string::npos);
+  bytes[marker] = 'y';
+  std::ofstream(stored, std::ios::binary | std::ios::trunc) << bytes;
+
+  SandboxReplSet target({.name = "dst", .members = 1});
+  mongo::Client client{mongo::Uri(target.uri())};
+  insert_json(client, "other", "untouched", {R"({"_id": 1})"});
+  const auto before = dump::fingerprint(client);
+  try {
+    restore(imported.id, target.uri());
+    FAIL() << "expected a checksum error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kChecksumMismatch) << error.what();
+  }
+  EXPECT_EQ(uuid_of(client, "late", "born"), "") << "the collection the replay created must be dropped";
+  EXPECT_EQ(dump::fingerprint(client), before);
 }
 
 TEST_F(BackupRestoreTest, CorruptObjectFailsTheRestoreAndRollsBack) {
