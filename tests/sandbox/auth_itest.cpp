@@ -442,5 +442,21 @@ TEST(SandboxAuthReplication, UserAndRoleWritesReachEverySecondary) {
   EXPECT_EQ(role_names(BsonView(info).documents("users").at(0), "roles"), (std::vector<std::string>{"r1@app"}));
 }
 
+TEST(SandboxAuthDurability, UsersSurviveKillNine) {
+  SandboxReplSet set(SandboxReplSet::Options{});
+  {
+    mongo::Client client{mongo::Uri(set.uri())};
+    client.command("app", json(R"({"createUser": "alice", "pwd": "pw", "roles": ["read"]})"));
+  }
+  std::string before = documents_on(set.member_uri(0), "system.users").at(0);
+  set.kill_member(0);
+  set.restart_member(0);
+  EXPECT_TRUE(eventually([&] { return documents_on(set.member_uri(0), "system.users") == std::vector<std::string>{before}; },
+                         std::chrono::seconds(20)));
+  mongo::Client client{mongo::Uri(set.uri())};
+  EXPECT_EQ(failure_of([&] { client.command("app", json(R"({"createUser": "alice", "pwd": "x", "roles": []})")); }).code, 51003)
+      << "the replayed journal restored the user";
+}
+
 }  // namespace
 }  // namespace shardsafe
