@@ -2,6 +2,7 @@
 // real file:// storage folder.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -211,6 +212,68 @@ TEST_F(BackupRestoreTest, DropReplacesTheDataInPlace) {
   EXPECT_EQ(uuid_of(source, "shop", "items"), items_uuid);
   EXPECT_NE(uuid_of(source, "logs", "capped"), capped_uuid);
   EXPECT_FALSE(uuid_of(source, "logs", "capped").empty());
+}
+
+std::vector<std::string> documents_of(mongo::Client& client, const std::string& db, const std::string& collection) {
+  std::vector<std::string> out;
+  mongo::Cursor cursor = client.find(db, collection, mongo::Bson(),
+                                     mongo::BsonBuilder().append("sort", mongo::BsonBuilder().append("_id", 1).build()).build());
+  while (const bson_t* doc = cursor.next()) {
+    const std::unique_ptr<char, decltype(&bson_free)> json(bson_as_canonical_extended_json(doc, nullptr), bson_free);
+    out.emplace_back(json.get());
+  }
+  return out;
+}
+
+std::vector<std::string> admin_collections(mongo::Client& client) {
+  std::vector<std::string> names;
+  mongo::Cursor cursor = client.command_cursor("admin", mongo::Bson::from_json(R"({"listCollections": 1, "nameOnly": true})"));
+  while (const bson_t* entry = cursor.next()) names.push_back(mongo::BsonView(entry).string("name").value_or(""));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Users and roles go through the server's _mergeAuthzCollections, as mongorestore sends them:
+// into a fresh set they arrive with their credentials; with --drop they replace the target's;
+// a failure after the merge puts the target's own back.
+TEST_F(BackupRestoreTest, UsersAndRolesAreMergedAndPutBackOnFailure) {
+  mongo::Client source{mongo::Uri(source_.uri())};
+  load_sample(source);
+  source.command("shop", mongo::Bson::from_json(R"({"createRole": "reader", "roles": [],
+      "privileges": [{"resource": {"db": "shop", "collection": ""}, "actions": ["find"]}]})"));
+  source.command("shop", mongo::Bson::from_json(R"({"createUser": "alice", "pwd": "first", "roles": ["reader"]})"));
+  source.command("admin", mongo::Bson::from_json(R"({"createUser": "bob", "pwd": "second", "roles": ["readAnyDatabase"]})"));
+  const auto users = documents_of(source, "admin", "system.users");
+  const auto roles = documents_of(source, "admin", "system.roles");
+  ASSERT_EQ(users.size(), 2u);
+  const auto manifest = backup();
+
+  SandboxReplSet target({.name = "dst", .members = 1});
+  const auto summary = restore(manifest.id, target.uri());
+  EXPECT_TRUE(summary.users_and_roles);
+  mongo::Client restored{mongo::Uri(target.uri())};
+  EXPECT_EQ(documents_of(restored, "admin", "system.users"), users);
+  EXPECT_EQ(documents_of(restored, "admin", "system.roles"), roles);
+
+  source.command("shop", mongo::Bson::from_json(R"({"updateUser": "alice", "pwd": "changed"})"));
+  source.command("admin", mongo::Bson::from_json(R"({"createUser": "carol", "pwd": "third", "roles": []})"));
+  const auto admin_before = admin_collections(source);
+  restore(manifest.id, source_.uri(), /*drop=*/true);
+  EXPECT_EQ(documents_of(source, "admin", "system.users"), users) << "--drop replaces the users";
+  EXPECT_EQ(admin_collections(source), admin_before) << "no temporary collection is left behind";
+
+  source.command("shop", mongo::Bson::from_json(R"({"updateUser": "alice", "pwd": "changed again"})"));
+  source.command("admin", mongo::Bson::from_json(R"({"createUser": "dave", "pwd": "fourth", "roles": []})"));
+  const auto users_before = documents_of(source, "admin", "system.users");
+  // The oplog is read after the users are merged: a damaged oplog fails the restore then.
+  const fs::path oplog = dir_.path() / "backups" / manifest.replica_sets.front().oplog.parts.front().key;
+  std::fstream stream(oplog, std::ios::in | std::ios::out | std::ios::binary);
+  stream.seekp(static_cast<std::streamoff>(fs::file_size(oplog) / 2));
+  stream.put('\x5a');
+  stream.close();
+  EXPECT_THROW(restore(manifest.id, source_.uri(), /*drop=*/true), Error);
+  EXPECT_EQ(documents_of(source, "admin", "system.users"), users_before);
+  EXPECT_EQ(admin_collections(source), admin_before);
 }
 
 // A dump whose oplog creates a collection, written by hand as mongodump --oplog writes one,
