@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", context.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.parse_complete_callback([&] { shardsafe::init_logging(context.log_level); });
+  // Verbs inherit this: `shardsafe list --json` works as well as `shardsafe --json list`.
+  app.fallthrough();
   shardsafe::cli::add_backup_verb(app, context);
   shardsafe::cli::add_restore_verb(app, context);
   shardsafe::cli::add_catalog_verbs(app, context);

@@ -75,6 +75,11 @@ TEST_F(CliTest, BackupListDescribeVerifyDelete) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
   EXPECT_TRUE(last_json(verify.out).at("ok").get<bool>());
 
+  // Global options work after the verb too, as operators type them.
+  const auto trailing = shardsafe("list " + storage_ + " --json -q");
+  ASSERT_EQ(trailing.exit_code, 0) << trailing.out;
+  EXPECT_EQ(last_json(trailing.out).at("backups").size(), 1u);
+
   const auto removed = shardsafe("delete --backup " + id + " " + storage_);
   EXPECT_EQ(removed.exit_code, 0) << removed.out;
   EXPECT_EQ(last_json(shardsafe("--json list " + storage_).out).at("backups").size(), 0u);
