@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "mongo/client.h"
+#include "support/eventually.h"
 #include "support/sandbox.h"
 
 namespace shardsafe {
@@ -21,6 +22,7 @@ namespace {
 using mongo::Bson;
 using mongo::BsonView;
 using testing::SandboxReplSet;
+using testing::eventually;
 using Bytes = std::vector<unsigned char>;
 using Clock = std::chrono::steady_clock;
 
@@ -392,18 +394,6 @@ TEST_F(SandboxAuth, MergeAuthzCollectionsRejectsMalformedRequestsAsMongodDoes) {
   EXPECT_EQ(merge("app", R"({"_mergeAuthzCollections": 1, "tempUsersCollection": "admin.t", "db": ""})").code, 13);
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    try {
-      if (condition()) return true;
-    } catch (const Error&) {
-      // a secondary still catching up or syncing: keep polling
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
 
 std::vector<std::string> documents_on(const std::string& uri, const std::string& coll,
                                       mongo::ReadPreference preference = mongo::ReadPreference::kSecondaryPreferred) {

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "mongo/client.h"
+#include "support/eventually.h"
 #include "support/sandbox.h"
 
 namespace shardsafe {
@@ -16,6 +17,7 @@ namespace {
 using mongo::Bson;
 using mongo::BsonView;
 using testing::SandboxReplSet;
+using testing::eventually;
 using Clock = std::chrono::steady_clock;
 
 Bson json(std::string_view text) { return Bson::from_json(text); }
@@ -27,19 +29,6 @@ std::int64_t count_on(const std::string& uri, const std::string& db, const std::
   return BsonView(reply).integer("n").value_or(-1);
 }
 
-// Polls `condition` every 100 ms until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    try {
-      if (condition()) return true;
-    } catch (const Error&) {
-      // a member that is down or restarting: keep polling
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
 
 bool is_primary(const std::string& member_uri) {
   mongo::Client client{mongo::Uri(member_uri)};
