@@ -1,40 +1,62 @@
-// Storage throughput against s3rver on loopback: the S3 driver versus the `curl` command
-// moving the same bytes (curl signs with --aws-sigv4) in the same run, plus the driver's
-// peak memory and the bytes a download writes to local disk (restore must write none).
+// Storage throughput against s3rver on loopback: shardsafe's S3 driver versus the `curl`
+// command sending the same requests with the same bytes, side by side in one run, plus the
+// driver's peak memory and the bytes a download writes to local disk (restore must write none).
 //
 //   build/bench/storage_bench [--benchmark_...]     SHARDSAFE_BENCH_MIB=256 to change the size
 //
-// Uploads generate their bytes on the fly and downloads discard them, so the process's peak
-// RSS (VmHWM, reset between phases) is the driver's buffers: about upload_part_size x
-// (upload_concurrency + 1) when writing, two download chunks when reading.
+// Each comparison runs 5 iterations of "curl's transfer, then shardsafe's", alternating so
+// that the drift of a shared, noisy machine hits both sides alike, and reports the median
+// MiB/s of each side and the median of the per-iteration ratios shardsafe / curl:
+//   UploadSinglePut  `curl -T file` (one PUT) vs the writer opened with upload_part_size >= the
+//                    object, so that it sends one PUT too.
+//   UploadMultipart  curl making the driver's multipart upload: POST ?uploads, the 16 MiB parts
+//                    PUT 4 at a time (one `curl --parallel --parallel-max 4`), POST ?uploadId
+//                    with the parts' ETags; vs the writer with its default part size (16 MiB)
+//                    and concurrency (4), which uploads anything larger than one part this way.
+//   Download         one curl GET to /dev/null vs the driver's reader (ranged GETs, 4 ahead).
+// Multipart is not compared with a single PUT because that measures s3rver, not the client:
+// s3rver stores the parts, then CompleteMultipartUpload rewrites the whole object, so there a
+// multipart upload costs about twice a single PUT whatever the client does.
+//
+// Both sides upload the same file from the page cache; curl's copy is split into part files,
+// and each part's MD5 (its ETag) computed, before any timing. curl signs with --aws-sigv4 and
+// an UNSIGNED-PAYLOAD body hash, while the driver signs each body's SHA-256: that hashing is a
+// cost of the driver and is timed. Every transfer is checked (curl --fail, s3rver's
+// CompleteMultipartUploadResult, the object's size afterwards), so a failure cannot look fast.
+// Downloads discard their bytes, so the process's peak RSS (VmHWM, reset before each
+// shardsafe transfer) is the driver's buffers: about upload_part_size x (upload_concurrency
+// + 1) when writing, a few download chunks when reading.
 #include <benchmark/benchmark.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <map>
+#include <functional>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "storage/hash.h"
 #include "storage/open.h"
 
 namespace {
 
 using namespace shardsafe::storage;
 namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
 
 const std::uint64_t kBytes = (std::getenv("SHARDSAFE_BENCH_MIB") ? std::stoull(std::getenv("SHARDSAFE_BENCH_MIB")) : 128)
                              << 20;
 constexpr const char* kBucket = "bench";
+constexpr std::uint64_t kPartSize = 16u << 20;  // the driver's default upload_part_size
+constexpr int kPartsInFlight = 4;               // the driver's default upload_concurrency
+constexpr int kIterations = 5;
 
 // s3rver through tests/node/s3rver_launcher.mjs, for the whole run.
 class S3rverProcess {
@@ -70,7 +92,6 @@ class S3rverProcess {
     ::waitpid(pid_, nullptr, 0);
     fs::remove_all(data_);
   }
-  int port() const { return port_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
@@ -85,29 +106,67 @@ S3rverProcess& server() {
   return instance;
 }
 
-std::unique_ptr<Storage> storage() {
+std::unique_ptr<Storage> storage(const std::string& parameters = "") {
   return open_storage("s3://" + std::string(kBucket) + "/bench?endpoint=" + server().endpoint() +
-                      "&path_style=true&access_key=S3RVER&secret_key=S3RVER" +
-                      std::string(std::getenv("SHARDSAFE_BENCH_PARAMS") ? std::getenv("SHARDSAFE_BENCH_PARAMS") : ""));
+                      "&path_style=true&access_key=S3RVER&secret_key=S3RVER" + parameters);
 }
 
-// Incompressible bytes from a fast generator, one buffer reused.
-class GeneratedSource : public Source {
+// The bytes both sides upload: incompressible, in one file and split into the driver's parts
+// with each part's MD5 hex (s3rver's ETag for it). Made once, before any timing.
+class UploadFiles {
  public:
-  explicit GeneratedSource(std::uint64_t size) : left_(size) {}
-  std::size_t read(std::span<std::uint8_t> buffer) override {
-    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), left_));
-    for (std::size_t i = 0; i + 8 <= n; i += 8) {
-      const auto value = generator_();
-      std::memcpy(buffer.data() + i, &value, 8);
+  UploadFiles() {
+    char dir[] = "/tmp/shardsafe-bench-upload-XXXXXX";
+    dir_ = ::mkdtemp(dir);
+    std::ofstream whole(this->whole(), std::ios::binary);
+    std::mt19937_64 generator{42};
+    std::vector<std::uint64_t> buffer((1 << 20) / 8);
+    for (std::uint64_t offset = 0; offset < kBytes; offset += kPartSize) {
+      parts_.push_back(dir_ / ("part" + std::to_string(parts_.size() + 1)));
+      std::ofstream part(parts_.back(), std::ios::binary);
+      Digest md5(DigestAlgorithm::kMd5);
+      for (std::uint64_t left = std::min(kPartSize, kBytes - offset); left > 0;) {
+        std::generate(buffer.begin(), buffer.end(), std::ref(generator));
+        const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(buffer.data()),
+                                                  std::min<std::uint64_t>(left, buffer.size() * 8));
+        whole.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        part.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        md5.update(bytes);
+        left -= bytes.size();
+      }
+      part_md5_.push_back(md5.final_hex());
+      if (!part) std::abort();
     }
-    left_ -= n;
-    return n;
+    if (!whole) std::abort();
+  }
+  ~UploadFiles() { fs::remove_all(dir_); }
+
+  fs::path whole() const { return dir_ / "whole"; }
+  const std::vector<fs::path>& parts() const { return parts_; }
+  const std::vector<std::string>& part_md5() const { return part_md5_; }
+
+ private:
+  fs::path dir_;
+  std::vector<fs::path> parts_;
+  std::vector<std::string> part_md5_;
+};
+
+const UploadFiles& upload_files() {
+  static const UploadFiles instance;
+  return instance;
+}
+
+// The upload file for the driver, read like curl reads it.
+class FileSource : public Source {
+ public:
+  explicit FileSource(const fs::path& path) : in_(path, std::ios::binary) {}
+  std::size_t read(std::span<std::uint8_t> buffer) override {
+    in_.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
+    return static_cast<std::size_t>(in_.gcount());
   }
 
  private:
-  std::uint64_t left_;
-  std::mt19937_64 generator_{42};
+  std::ifstream in_;
 };
 
 class NullSink : public Sink {
@@ -117,32 +176,82 @@ class NullSink : public Sink {
   std::uint64_t received = 0;
 };
 
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "failed: %s\n", what.c_str());
+  std::exit(1);
+}
+
 std::string curl_base() {
-  return "curl -sS --fail --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER "
+  return "curl -sS --no-progress-meter --fail --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER "
          "-H \"x-amz-content-sha256: UNSIGNED-PAYLOAD\" ";
 }
 
 std::string object_url(const std::string& key) { return server().endpoint() + "/" + kBucket + "/bench/" + key; }
 
-// The same bytes as GeneratedSource, in a file for curl to upload (read from the page cache).
-const std::string& upload_file() {
-  static const std::string path = [] {
-    const std::string file = "/tmp/shardsafe-bench-upload-" + std::to_string(::getpid());
-    GeneratedSource source(kBytes);
-    std::ofstream out(file, std::ios::binary);
-    std::vector<std::uint8_t> buffer(1 << 20);
-    for (std::size_t got; (got = source.read(buffer)) > 0;) out.write(reinterpret_cast<char*>(buffer.data()), got);
-    return file;
-  }();
-  return path;
+void run_or_die(const std::string& command) {
+  if (std::system(command.c_str()) != 0) die(command);
 }
 
-void run_or_die(const std::string& command) {
-  if (std::system(command.c_str()) != 0) {
-    std::fprintf(stderr, "failed: %s\n", command.c_str());
-    std::exit(1);
-  }
+// The command's standard output; dies unless it exits 0.
+std::string output_or_die(const std::string& command) {
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) die(command);
+  std::string output;
+  char buffer[4096];
+  for (std::size_t got; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, got);
+  if (::pclose(pipe) != 0) die(command);
+  return output;
 }
+
+std::string xml_value(const std::string& xml, const std::string& element) {
+  const auto open = "<" + element + ">";
+  const auto start = xml.find(open);
+  const auto end = xml.find("</" + element + ">");
+  if (start == std::string::npos || end == std::string::npos) die("no <" + element + "> in: " + xml);
+  return xml.substr(start + open.size(), end - start - open.size());
+}
+
+// After a transfer, outside the timing: the object is all there.
+void expect_full_object(Storage& s3, const std::string& key) {
+  const auto info = s3.stat(key);
+  if (!info || info->size != kBytes) die("object " + key + " is not " + std::to_string(kBytes) + " bytes");
+}
+
+// The driver's multipart upload of the part files, made by the curl command.
+void curl_multipart_upload(const std::string& key) {
+  const auto url = object_url(key);
+  const auto& files = upload_files();
+  const auto upload_id = xml_value(output_or_die(curl_base() + "-X POST \"" + url + "?uploads\""), "UploadId");
+  auto parts = curl_base() + "--parallel --parallel-max " + std::to_string(kPartsInFlight);
+  std::string complete = "<CompleteMultipartUpload>";
+  for (std::size_t i = 0; i < files.parts().size(); ++i) {
+    const auto number = std::to_string(i + 1);
+    parts += " -o /dev/null -T " + files.parts()[i].string() + " \"" + url + "?partNumber=" + number +
+             "&uploadId=" + upload_id + "\"";
+    complete += "<Part><PartNumber>" + number + "</PartNumber><ETag>\"" + files.part_md5()[i] + "\"</ETag></Part>";
+  }
+  complete += "</CompleteMultipartUpload>";
+  run_or_die(parts);
+  const auto result =
+      output_or_die(curl_base() + "--data-binary '" + complete + "' \"" + url + "?uploadId=" + upload_id + "\"");
+  if (result.find("<CompleteMultipartUploadResult") == std::string::npos) die("CompleteMultipartUpload: " + result);
+}
+
+void shardsafe_upload(Storage& s3, const std::string& key) {
+  FileSource source(upload_files().whole());
+  auto writer = s3.create(key);
+  if (pump(source, *writer) != kBytes) die("short read of " + upload_files().whole().string());
+  writer->commit();
+}
+
+template <typename Transfer>
+double seconds_of(Transfer transfer) {
+  const auto start = Clock::now();
+  transfer();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double mib_per_second(double seconds) { return static_cast<double>(kBytes) / (1 << 20) / seconds; }
 
 // Peak resident memory of this process since the last reset, in MiB.
 void reset_peak_memory() { std::ofstream("/proc/self/clear_refs") << "5"; }
@@ -161,80 +270,127 @@ std::uint64_t bytes_written_to_disk() {
   return 0;
 }
 
-std::map<std::string, double> throughput;  // MiB/s per benchmark, for the ratios
-std::map<std::string, double> peak_mib;
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const auto middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
 
-template <typename Transfer>
-void measure(benchmark::State& state, const std::string& name, Transfer transfer) {
-  double seconds = 0;
+struct Comparison {
+  double curl_mib_s = 0;
+  double shardsafe_mib_s = 0;
+  double ratio = 0;  // median of the per-iteration ratios, not the ratio of the medians
+  double peak_mib = 0;
+};
+std::vector<std::pair<std::string, Comparison>> comparisons;  // in run order, for the summary table
+
+// Each iteration times curl's transfer, then shardsafe's (each callable returns its seconds,
+// so that checks after a transfer stay out of the timing); the benchmark's own time is
+// shardsafe's. Peak RSS is the highest VmHWM over shardsafe's transfers.
+template <typename Curl, typename Shardsafe>
+void run_side_by_side(benchmark::State& state, const std::string& name, Curl curl, Shardsafe shardsafe) {
+  std::vector<double> curl_rates, our_rates, ratios;
+  double peak = 0;
   for (auto _ : state) {
-    const auto start = std::chrono::steady_clock::now();
-    transfer();
-    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    curl_rates.push_back(mib_per_second(curl()));
+    reset_peak_memory();
+    const auto our_seconds = shardsafe();
+    peak = std::max(peak, peak_memory_mib());
+    our_rates.push_back(mib_per_second(our_seconds));
+    ratios.push_back(our_rates.back() / curl_rates.back());
+    state.SetIterationTime(our_seconds);
   }
+  const Comparison result{median(curl_rates), median(our_rates), median(ratios), peak};
+  comparisons.emplace_back(name, result);
+  state.counters["curl_MiB/s"] = result.curl_mib_s;
+  state.counters["shardsafe_MiB/s"] = result.shardsafe_mib_s;
+  state.counters["ratio"] = result.ratio;
+  // The spread, to tell a steady ratio from the noise of a loaded machine.
+  state.counters["ratio_min"] = *std::min_element(ratios.begin(), ratios.end());
+  state.counters["ratio_max"] = *std::max_element(ratios.begin(), ratios.end());
+  state.counters["peak_MiB"] = result.peak_mib;
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kBytes));
-  throughput[name] = static_cast<double>(state.iterations() * kBytes) / (1 << 20) / seconds;
-  state.counters["MiB/s"] = throughput[name];
 }
 
-void UploadCurl(benchmark::State& state) {
-  const auto& file = upload_file();
-  measure(state, "upload curl", [&] { run_or_die(curl_base() + "-T " + file + " " + object_url("curl-object")); });
+void UploadSinglePut(benchmark::State& state) {
+  // A part as large as the object (S3's minimum part is 5 MiB): the writer's one PUT at commit.
+  auto s3 = storage("&upload_part_size=" + std::to_string(std::max<std::uint64_t>(kBytes, 5u << 20)));
+  run_side_by_side(
+      state, "UploadSinglePut",
+      [&] {
+        const auto seconds =
+            seconds_of([] { run_or_die(curl_base() + "-o /dev/null -T " + upload_files().whole().string() + " \"" +
+                                       object_url("curl-single") + "\""); });
+        expect_full_object(*s3, "curl-single");
+        return seconds;
+      },
+      [&] {
+        const auto seconds = seconds_of([&] { shardsafe_upload(*s3, "shardsafe-single"); });
+        expect_full_object(*s3, "shardsafe-single");
+        return seconds;
+      });
 }
 
-void UploadShardsafe(benchmark::State& state) {
+void UploadMultipart(benchmark::State& state) {
+  if (kBytes <= kPartSize) {
+    state.SkipWithError("SHARDSAFE_BENCH_MIB must exceed 16 (one part) for a multipart upload");
+    return;
+  }
+  // The defaults, spelled out so that curl's side keeps matching them.
+  auto s3 = storage("&upload_part_size=" + std::to_string(kPartSize) +
+                    "&upload_concurrency=" + std::to_string(kPartsInFlight));
+  run_side_by_side(
+      state, "UploadMultipart",
+      [&] {
+        const auto seconds = seconds_of([] { curl_multipart_upload("curl-multipart"); });
+        expect_full_object(*s3, "curl-multipart");
+        return seconds;
+      },
+      [&] {
+        const auto seconds = seconds_of([&] { shardsafe_upload(*s3, "shardsafe-multipart"); });
+        expect_full_object(*s3, "shardsafe-multipart");
+        return seconds;
+      });
+}
+
+void Download(benchmark::State& state) {
   auto s3 = storage();
-  reset_peak_memory();
-  measure(state, "upload shardsafe", [&] {
-    GeneratedSource source(kBytes);
-    auto writer = s3->create("shardsafe-object");
-    pump(source, *writer);
-    writer->commit();
-  });
-  peak_mib["upload shardsafe"] = peak_memory_mib();
-  state.counters["peak_MiB"] = peak_mib["upload shardsafe"];
-}
-
-void DownloadCurl(benchmark::State& state) {
-  measure(state, "download curl", [&] { run_or_die(curl_base() + "-o /dev/null " + object_url("curl-object")); });
-}
-
-void DownloadShardsafe(benchmark::State& state) {
-  auto s3 = storage();
-  reset_peak_memory();
-  const auto written_before = bytes_written_to_disk();
-  measure(state, "download shardsafe", [&] {
-    NullSink sink;
-    pump(*s3->open("shardsafe-object"), sink);
-    if (sink.received != kBytes) std::abort();
-  });
-  peak_mib["download shardsafe"] = peak_memory_mib();
-  state.counters["peak_MiB"] = peak_mib["download shardsafe"];
-  state.counters["disk_bytes_written"] = static_cast<double>(bytes_written_to_disk() - written_before);
+  // One object for both sides, put there untimed.
+  run_or_die(curl_base() + "-o /dev/null -T " + upload_files().whole().string() + " \"" + object_url("download") + "\"");
+  expect_full_object(*s3, "download");
+  std::uint64_t disk_bytes = 0;  // written by this process during shardsafe's downloads
+  run_side_by_side(
+      state, "Download",
+      [] { return seconds_of([] { run_or_die(curl_base() + "-o /dev/null \"" + object_url("download") + "\""); }); },
+      [&] {
+        NullSink sink;
+        const auto written_before = bytes_written_to_disk();
+        const auto seconds = seconds_of([&] { pump(*s3->open("download"), sink); });
+        disk_bytes += bytes_written_to_disk() - written_before;
+        if (sink.received != kBytes) die("downloaded " + std::to_string(sink.received) + " bytes");
+        return seconds;
+      });
+  state.counters["disk_bytes_written"] = static_cast<double>(disk_bytes);
 }
 
 // Each transfer is seconds long: a few iterations are plenty.
-BENCHMARK(UploadCurl)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(UploadShardsafe)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(DownloadCurl)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(DownloadShardsafe)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(UploadSinglePut)->Iterations(kIterations)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK(UploadMultipart)->Iterations(kIterations)->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK(Download)->Iterations(kIterations)->Unit(benchmark::kMillisecond)->UseManualTime();
 
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   server();
+  upload_files();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  std::printf("\n%llu MiB per transfer to s3rver on loopback\n", static_cast<unsigned long long>(kBytes >> 20));
-  for (const auto* direction : {"upload", "download"}) {
-    const auto ours = throughput[std::string(direction) + " shardsafe"];
-    const auto curl = throughput[std::string(direction) + " curl"];
-    if (ours > 0 && curl > 0) {
-      std::printf("%-8s shardsafe %7.1f MiB/s  curl %7.1f MiB/s  ratio %.2f  peak RSS %.0f MiB\n", direction, ours,
-                  curl, ours / curl, peak_mib[std::string(direction) + " shardsafe"]);
-    }
+  std::printf("\n%llu MiB per transfer to s3rver on loopback; medians of %d alternating iterations\n",
+              static_cast<unsigned long long>(kBytes >> 20), kIterations);
+  for (const auto& [name, result] : comparisons) {
+    std::printf("%-16s shardsafe %7.1f MiB/s  curl %7.1f MiB/s  ratio %.2f  peak RSS %.0f MiB\n", name.c_str(),
+                result.shardsafe_mib_s, result.curl_mib_s, result.ratio, result.peak_mib);
   }
-  std::remove(upload_file().c_str());
   return 0;
 }
