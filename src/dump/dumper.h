@@ -35,7 +35,8 @@ struct PlannedCollection {
   std::string name;
   std::string type;            // "collection", "view", "timeseries"
   mongo::Bson listing;         // the listCollections entry, verbatim
-  std::uint64_t size_estimate = 0;
+  std::uint64_t size_estimate = 0;          // bytes, from collStats
+  std::uint64_t average_document_size = 0;  // bytes, from collStats
 };
 
 // Where shardsafe keeps its operation lock (coordinator/lock.h): in `admin`, never dumped, so a

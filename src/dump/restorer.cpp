@@ -21,21 +21,6 @@
 namespace shardsafe::dump {
 namespace {
 
-// Documents of one insert command, packed back to back.
-struct Batch {
-  std::vector<std::uint8_t> bytes;
-  std::vector<std::size_t> offsets;
-  std::vector<std::span<const std::uint8_t>> documents() const {
-    std::vector<std::span<const std::uint8_t>> out;
-    out.reserve(offsets.size());
-    for (std::size_t i = 0; i < offsets.size(); ++i) {
-      const std::size_t end = i + 1 < offsets.size() ? offsets[i + 1] : bytes.size();
-      out.emplace_back(bytes.data() + offsets[i], end - offsets[i]);
-    }
-    return out;
-  }
-};
-
 const mongo::Bson kMajority = mongo::BsonBuilder().append("w", "majority").build();
 
 std::string read_all(storage::Source& source) {
@@ -270,7 +255,7 @@ bool ReplicaSetRestorer::create_with_dumped_uuid(mongo::Client& client, const Ta
 }
 
 void ReplicaSetRestorer::insert_documents(const Target& target) {
-  BlockingQueue<Batch> queue(static_cast<std::size_t>(options_.insertion_workers));
+  BlockingQueue<mongo::InsertBatch> queue(static_cast<std::size_t>(options_.insertion_workers));
   std::atomic<std::uint64_t> inserted{0};
   std::exception_ptr worker_error;
   std::mutex error_mutex;
@@ -278,8 +263,7 @@ void ReplicaSetRestorer::insert_documents(const Target& target) {
     try {
       mongo::Client client = pool_->acquire();
       while (auto batch = queue.pop()) {
-        const auto documents = batch->documents();
-        const auto result = client.insert_many(target.db, target.name, documents, /*ordered=*/false, kMajority);
+        const auto result = client.insert(*batch);
         if (!result.write_errors.empty()) {
           const mongo::BsonView first(result.write_errors.front());
           throw Error(ErrorCode::kServer, "inserting into \"" + target.ns() + "\" failed for " +
@@ -287,7 +271,7 @@ void ReplicaSetRestorer::insert_documents(const Target& target) {
                                               first.string("errmsg").value_or("unknown error"));
         }
         inserted += static_cast<std::uint64_t>(result.inserted);
-        progress_.add(batch->bytes.size(), documents.size());
+        progress_.add(batch->bytes(), batch->documents());
       }
     } catch (...) {
       std::lock_guard lock(error_mutex);
@@ -301,17 +285,17 @@ void ReplicaSetRestorer::insert_documents(const Target& target) {
   try {
     auto source = storage::read_stream(storage_, target.entry->data, options_.key);
     storage::BsonStreamReader reader(*source, target.entry->data.key);
-    Batch batch;
+    auto new_batch = [&] { return mongo::InsertBatch(target.db, target.name, /*majority=*/true); };
+    mongo::InsertBatch batch = new_batch();
     while (auto document = reader.next()) {
-      if (!batch.offsets.empty() && (batch.bytes.size() + document->size() > options_.batch_bytes ||
-                                     batch.offsets.size() >= options_.batch_documents)) {
+      if (batch.documents() > 0 && (batch.bytes() + document->size() > options_.batch_bytes ||
+                                    batch.documents() >= options_.batch_documents)) {
         if (!queue.push(std::move(batch))) break;  // a worker failed: its error is reported below
-        batch = Batch();
+        batch = new_batch();
       }
-      batch.offsets.push_back(batch.bytes.size());
-      batch.bytes.insert(batch.bytes.end(), document->begin(), document->end());
+      batch.add(*document);
     }
-    if (!batch.offsets.empty()) queue.push(std::move(batch));
+    if (batch.documents() > 0) queue.push(std::move(batch));
   } catch (...) {
     queue.close();
     workers.clear();

@@ -221,11 +221,41 @@ Cursor Client::find(const std::string& db, const std::string& collection, const 
                 "find on \"" + db + "." + collection + "\"");
 }
 
+namespace {
+
+void append_insert(mongoc_bulk_operation_t* bulk, std::span<const std::uint8_t> bytes, const std::string& ns) {
+  bson_t document;
+  bson_error_t error;
+  if (!bson_init_static(&document, bytes.data(), bytes.size())) {
+    throw Error(ErrorCode::kCorruptData, "invalid BSON document for \"" + ns + "\"");
+  }
+  if (!mongoc_bulk_operation_insert_with_opts(bulk, &document, nullptr, &error)) {
+    throw_mongoc_error(error, nullptr, "insert into \"" + ns + "\"");
+  }
+}
+
+// Unordered bulks report per-document write errors in the result; anything else throws.
+InsertResult execute_inserts(mongoc_bulk_operation_t* bulk, bool ordered, const std::string& ns) {
+  bson_t reply;
+  bson_error_t error;
+  const bool ok = mongoc_bulk_operation_execute(bulk, &reply, &error) != 0;
+  Bson owned = Bson::adopt(&reply);
+  const BsonView view(owned);
+  InsertResult result;
+  result.inserted = view.integer("nInserted").value_or(0);
+  result.write_errors = view.documents("writeErrors");
+  if (!ok && (ordered || result.write_errors.empty())) {
+    throw_mongoc_error(error, owned.get(), "insert into \"" + ns + "\"");
+  }
+  return result;
+}
+
+}  // namespace
+
 InsertResult Client::insert_many(const std::string& db, const std::string& collection,
                                  const std::vector<std::span<const std::uint8_t>>& documents, bool ordered,
                                  const Bson& write_concern) {
-  InsertResult result;
-  if (documents.empty()) return result;
+  if (documents.empty()) return InsertResult{};
   BsonBuilder builder;
   builder.append("ordered", ordered);
   if (!write_concern.empty()) builder.append("writeConcern", write_concern);
@@ -233,26 +263,33 @@ InsertResult Client::insert_many(const std::string& db, const std::string& colle
   const auto handle = collection_handle(db, collection);
   std::unique_ptr<mongoc_bulk_operation_t, BulkDeleter> bulk(
       mongoc_collection_create_bulk_operation_with_opts(handle.get(), options.get()));
-  bson_error_t error;
-  for (const auto& bytes : documents) {
-    bson_t document;
-    if (!bson_init_static(&document, bytes.data(), bytes.size())) {
-      throw Error(ErrorCode::kCorruptData, "invalid BSON document for \"" + db + "." + collection + "\"");
-    }
-    if (!mongoc_bulk_operation_insert_with_opts(bulk.get(), &document, nullptr, &error)) {
-      throw_mongoc_error(error, nullptr, "insert into \"" + db + "." + collection + "\"");
-    }
+  const std::string ns = db + "." + collection;
+  for (const auto& bytes : documents) append_insert(bulk.get(), bytes, ns);
+  return execute_inserts(bulk.get(), ordered, ns);
+}
+
+InsertBatch::InsertBatch(std::string db, std::string collection, bool majority)
+    : bulk_(mongoc_bulk_operation_new(/*ordered=*/false)), db_(std::move(db)), collection_(std::move(collection)) {
+  mongoc_bulk_operation_set_database(bulk_.get(), db_.c_str());
+  mongoc_bulk_operation_set_collection(bulk_.get(), collection_.c_str());
+  if (majority) {
+    const std::unique_ptr<mongoc_write_concern_t, decltype(&mongoc_write_concern_destroy)> concern(
+        mongoc_write_concern_new(), mongoc_write_concern_destroy);
+    mongoc_write_concern_set_wmajority(concern.get(), 0);
+    mongoc_bulk_operation_set_write_concern(bulk_.get(), concern.get());  // copies it
   }
-  bson_t reply;
-  const bool ok = mongoc_bulk_operation_execute(bulk.get(), &reply, &error) != 0;
-  Bson owned = Bson::adopt(&reply);
-  const BsonView view(owned);
-  result.inserted = view.integer("nInserted").value_or(0);
-  result.write_errors = view.documents("writeErrors");
-  if (!ok && (ordered || result.write_errors.empty())) {
-    throw_mongoc_error(error, owned.get(), "insert into \"" + db + "." + collection + "\"");
-  }
-  return result;
+}
+
+void InsertBatch::add(std::span<const std::uint8_t> document) {
+  append_insert(bulk_.get(), document, ns());
+  ++documents_;
+  bytes_ += document.size();
+}
+
+InsertResult Client::insert(InsertBatch& batch) {
+  if (batch.documents_ == 0) return InsertResult{};
+  mongoc_bulk_operation_set_client(batch.bulk_.get(), client_.get());
+  return execute_inserts(batch.bulk_.get(), /*ordered=*/false, batch.ns());
 }
 
 ClientPool::ClientPool(const Uri& uri, int max_size) : redacted_uri_(uri.redacted()) {

@@ -72,6 +72,31 @@ struct InsertResult {
   std::vector<Bson> write_errors;  // {index, code, errmsg}; only with ordered = false
 };
 
+// An unordered batch of inserts, built without a connection and sent later by any Client: the
+// restore's reader fills batches while its insertion workers send them. Each document is
+// copied once, into the command libmongoc will send.
+class InsertBatch {
+ public:
+  // `majority`: the insert waits for w:"majority".
+  InsertBatch(std::string db, std::string collection, bool majority);
+  // Throws Error(kCorruptData) when `document` is not valid BSON.
+  void add(std::span<const std::uint8_t> document);
+  std::size_t documents() const { return documents_; }
+  std::size_t bytes() const { return bytes_; }
+  std::string ns() const { return db_ + "." + collection_; }
+
+ private:
+  friend class Client;
+  struct Deleter {
+    void operator()(mongoc_bulk_operation_t* bulk) const { mongoc_bulk_operation_destroy(bulk); }
+  };
+  std::unique_ptr<mongoc_bulk_operation_t, Deleter> bulk_;
+  std::string db_;
+  std::string collection_;
+  std::size_t documents_ = 0;
+  std::size_t bytes_ = 0;
+};
+
 class Client {
  public:
   explicit Client(const Uri& uri);
@@ -89,6 +114,8 @@ class Client {
   InsertResult insert_many(const std::string& db, const std::string& collection,
                            const std::vector<std::span<const std::uint8_t>>& documents, bool ordered,
                            const Bson& write_concern = {});
+  // Sends `batch`; a batch is sent once. Write errors are returned, not thrown.
+  InsertResult insert(InsertBatch& batch);
 
   mongoc_client_t* get() { return client_.get(); }
   const std::string& redacted_uri() const { return redacted_uri_; }
