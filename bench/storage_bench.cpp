@@ -251,6 +251,15 @@ double seconds_of(Transfer transfer) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// Times `upload`, then checks (untimed) that `key` holds the whole object: a failed upload
+// cannot look fast.
+template <typename Upload>
+double timed_upload(Storage& s3, const std::string& key, Upload upload) {
+  const double seconds = seconds_of(upload);
+  expect_full_object(s3, key);
+  return seconds;
+}
+
 double mib_per_second(double seconds) { return static_cast<double>(kBytes) / (1 << 20) / seconds; }
 
 // Peak resident memory of this process since the last reset, in MiB.
@@ -318,17 +327,12 @@ void UploadSinglePut(benchmark::State& state) {
   run_side_by_side(
       state, "UploadSinglePut",
       [&] {
-        const auto seconds =
-            seconds_of([] { run_or_die(curl_base() + "-o /dev/null -T " + upload_files().whole().string() + " \"" +
-                                       object_url("curl-single") + "\""); });
-        expect_full_object(*s3, "curl-single");
-        return seconds;
+        return timed_upload(*s3, "curl-single", [] {
+          run_or_die(curl_base() + "-o /dev/null -T " + upload_files().whole().string() + " \"" +
+                     object_url("curl-single") + "\"");
+        });
       },
-      [&] {
-        const auto seconds = seconds_of([&] { shardsafe_upload(*s3, "shardsafe-single"); });
-        expect_full_object(*s3, "shardsafe-single");
-        return seconds;
-      });
+      [&] { return timed_upload(*s3, "shardsafe-single", [&] { shardsafe_upload(*s3, "shardsafe-single"); }); });
 }
 
 void UploadMultipart(benchmark::State& state) {
@@ -341,16 +345,8 @@ void UploadMultipart(benchmark::State& state) {
                     "&upload_concurrency=" + std::to_string(kPartsInFlight));
   run_side_by_side(
       state, "UploadMultipart",
-      [&] {
-        const auto seconds = seconds_of([] { curl_multipart_upload("curl-multipart"); });
-        expect_full_object(*s3, "curl-multipart");
-        return seconds;
-      },
-      [&] {
-        const auto seconds = seconds_of([&] { shardsafe_upload(*s3, "shardsafe-multipart"); });
-        expect_full_object(*s3, "shardsafe-multipart");
-        return seconds;
-      });
+      [&] { return timed_upload(*s3, "curl-multipart", [] { curl_multipart_upload("curl-multipart"); }); },
+      [&] { return timed_upload(*s3, "shardsafe-multipart", [&] { shardsafe_upload(*s3, "shardsafe-multipart"); }); });
 }
 
 void Download(benchmark::State& state) {

@@ -15,6 +15,8 @@
 
 namespace shardsafe::storage::s3 {
 
+class PartBuffers;
+
 class S3Storage : public Storage {
  public:
   explicit S3Storage(S3Config config);
@@ -34,6 +36,7 @@ class S3Storage : public Storage {
   std::string relative_key(const std::string& full) const;
 
   std::shared_ptr<S3Client> client_;
+  std::shared_ptr<PartBuffers> buffers_;  // shared with writers and their part uploads
 };
 
 }  // namespace shardsafe::storage::s3
