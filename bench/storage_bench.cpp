@@ -9,9 +9,9 @@
 // MiB/s of each side and the median of the per-iteration ratios shardsafe / curl:
 //   UploadSinglePut  `curl -T file` (one PUT) vs the writer opened with upload_part_size >= the
 //                    object, so that it sends one PUT too.
-//   UploadMultipart  curl making the driver's multipart upload: POST ?uploads, the 16 MiB parts
+//   UploadMultipart  curl making the driver's multipart upload: POST ?uploads, the 8 MiB parts
 //                    PUT 4 at a time (one `curl --parallel --parallel-max 4`), POST ?uploadId
-//                    with the parts' ETags; vs the writer with its default part size (16 MiB)
+//                    with the parts' ETags; vs the writer with its default part size (8 MiB)
 //                    and concurrency (4), which uploads anything larger than one part this way.
 //   Download         one curl GET to /dev/null vs the driver's reader (ranged GETs, 4 ahead).
 // Multipart is not compared with a single PUT because that measures s3rver, not the client:
@@ -54,7 +54,7 @@ using Clock = std::chrono::steady_clock;
 const std::uint64_t kBytes = (std::getenv("SHARDSAFE_BENCH_MIB") ? std::stoull(std::getenv("SHARDSAFE_BENCH_MIB")) : 128)
                              << 20;
 constexpr const char* kBucket = "bench";
-constexpr std::uint64_t kPartSize = 16u << 20;  // the driver's default upload_part_size
+constexpr std::uint64_t kPartSize = 8u << 20;  // the driver's default upload_part_size
 constexpr int kPartsInFlight = 4;               // the driver's default upload_concurrency
 constexpr int kIterations = 5;
 
@@ -337,7 +337,7 @@ void UploadSinglePut(benchmark::State& state) {
 
 void UploadMultipart(benchmark::State& state) {
   if (kBytes <= kPartSize) {
-    state.SkipWithError("SHARDSAFE_BENCH_MIB must exceed 16 (one part) for a multipart upload");
+    state.SkipWithError("SHARDSAFE_BENCH_MIB must exceed 8 (one part) for a multipart upload");
     return;
   }
   // The defaults, spelled out so that curl's side keeps matching them.

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -25,6 +27,11 @@ int report_error(const shardsafe::cli::Context& context, const shardsafe::Error&
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives each thread that allocates its own arena (up to 8 per core) and keeps what is
+  // freed there. A restore's many short-lived transfer and insert threads each freeing MiB-sized
+  // buffers then held RSS well above the live data (370 MiB for a 1 GiB restore from S3, 221
+  // MiB with two arenas, at the same speed).
+  mallopt(M_ARENA_MAX, 2);
   shardsafe::cli::Context context;
   CLI::App app{"shardsafe: backup and restore for MongoDB replica sets and sharded clusters"};
   app.set_version_flag("--version", std::string("shardsafe ") + shardsafe::kVersion);

@@ -1,6 +1,8 @@
 // The conformance suite on the S3 driver against s3rver on loopback, in both addressing
 // styles (s3rver does not verify SigV4 signatures: sigv4_test.cpp checks them against AWS's
 // documented examples).
+#include <thread>
+
 #include "storage/conformance.h"
 #include "storage/crypto.h"
 #include "storage/open.h"
@@ -83,6 +85,29 @@ TEST(S3Storage, SplitEncryptedStreamRoundTrips) {
             (std::vector<std::string>{"rs0/db/coll.bson.zst.000", "rs0/db/coll.bson.zst.001",
                                       "rs0/db/coll.bson.zst.002", "rs0/db/coll.bson.zst.003"}));
   EXPECT_EQ(read_all(*read_stream(*s3, stream, options.encryption)), data);
+}
+
+// Writers of one storage share its upload_concurrency part slots (a dump writes several
+// collections at once): with a single slot, three multipart uploads from three threads must
+// all finish, each object whole and in order.
+TEST(S3Storage, ConcurrentWritersShareThePartSlots) {
+  auto s3 = open_storage(server().url(fresh_prefix(), "&upload_part_size=5242880&upload_concurrency=1"));
+  std::vector<std::vector<std::uint8_t>> contents;
+  for (std::uint32_t i = 0; i < 3; ++i) contents.push_back(random_bytes(12'000'000, 40 + i));  // 3 parts each
+  std::vector<std::jthread> writers;
+  for (std::size_t i = 0; i < contents.size(); ++i) {
+    writers.emplace_back([&, i] {
+      auto writer = s3->create("object-" + std::to_string(i));
+      for (std::size_t offset = 0; offset < contents[i].size(); offset += 1'000'000) {
+        writer->write(std::span(contents[i]).subspan(offset, std::min<std::size_t>(1'000'000, contents[i].size() - offset)));
+      }
+      writer->commit();
+    });
+  }
+  writers.clear();  // joins
+  for (std::size_t i = 0; i < contents.size(); ++i) {
+    EXPECT_EQ(read_all(*s3->open("object-" + std::to_string(i))), contents[i]) << "object-" << i;
+  }
 }
 
 }  // namespace

@@ -23,10 +23,12 @@ struct S3Config {
   std::string region = "us-east-1";
   bool path_style = false;    // https://host/bucket/key instead of https://bucket.host/key
   Credentials credentials;
-  std::size_t upload_part_size = 16u << 20;    // multipart part; S3 wants >= 5 MiB
-  int upload_concurrency = 4;                  // parts in flight per Writer
+  // Multipart part; S3 wants >= 5 MiB. 8 MiB (the AWS CLI's default) keeps memory low with
+  // several writers, and a 512 MiB stream part (pipeline.h) is 64 of them, far from 10,000.
+  std::size_t upload_part_size = 8u << 20;
+  int upload_concurrency = 4;                  // parts in flight, across all writers of a storage
   std::size_t download_chunk_size = 8u << 20;  // bytes per ranged GET
-  int download_concurrency = 4;                // ranged GETs in flight per reader
+  int download_concurrency = 4;                // chunks read ahead, across all readers of a storage
   int list_page_size = 1000;                   // ListObjectsV2 max-keys
   RetryPolicy retry;
   HttpTimeouts timeouts;

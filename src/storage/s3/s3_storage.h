@@ -2,10 +2,12 @@
 //
 // Objects live under `<prefix>/` in the bucket. A Writer buffers up to upload_part_size
 // bytes: an object that fits is one PUT; a larger one becomes a multipart upload whose parts
-// are uploaded by up to upload_concurrency tasks at once, so a Writer holds at most
-// upload_part_size x (upload_concurrency + 1) bytes. A failed or abandoned upload is aborted,
-// leaving no orphaned parts. Readers fetch download_chunk_size ranges, up to
-// download_concurrency of them ahead of the caller. Every request is retried under the configured RetryPolicy.
+// are uploaded by up to upload_concurrency tasks at once, across all writers of the storage:
+// N writers hold at most upload_part_size x (upload_concurrency + N) bytes, plus up to
+// upload_concurrency + 1 idle part buffers kept for reuse. A failed or abandoned upload is aborted,
+// leaving no orphaned parts. Readers fetch download_chunk_size ranges: each the next one
+// ahead of the caller, and all of them together up to download_concurrency more. Every
+// request is retried under the configured RetryPolicy.
 #pragma once
 
 #include <memory>
@@ -16,6 +18,7 @@
 namespace shardsafe::storage::s3 {
 
 class PartBuffers;
+class TransferSlots;
 
 class S3Storage : public Storage {
  public:
@@ -37,6 +40,8 @@ class S3Storage : public Storage {
 
   std::shared_ptr<S3Client> client_;
   std::shared_ptr<PartBuffers> buffers_;  // shared with writers and their part uploads
+  std::shared_ptr<TransferSlots> upload_slots_;  // part uploads in flight, across all writers
+  std::shared_ptr<TransferSlots> read_ahead_;    // chunks read ahead, across all readers
 };
 
 }  // namespace shardsafe::storage::s3
