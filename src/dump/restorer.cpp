@@ -30,16 +30,6 @@ std::string read_all(storage::Source& source) {
   return out;
 }
 
-bool collection_exists(mongo::Client& client, const std::string& db, const std::string& name) {
-  mongo::Cursor cursor = client.command_cursor(
-      db, mongo::BsonBuilder()
-              .append("listCollections", 1)
-              .append("filter", mongo::BsonBuilder().append("name", name).build())
-              .append("nameOnly", true)
-              .build());
-  return cursor.next() != nullptr;
-}
-
 bool collection_has_documents(mongo::Client& client, const std::string& db, const std::string& name) {
   mongo::Cursor cursor = client.find(db, name, mongo::Bson(), mongo::BsonBuilder().append("limit", std::int64_t{1}).build());
   return cursor.next() != nullptr;
@@ -116,7 +106,8 @@ void ReplicaSetRestorer::check_target() {
   spdlog::info("restoring replica set \"{}\" into \"{}\" (primary {})", backup_.name, topology.name, topology.primary);
   pool_ = std::make_unique<mongo::ClientPool>(target_uri_, options_.parallel_collections * (options_.insertion_workers + 1) + 2);
   mongo::Client client = pool_->acquire();
-  for (const auto& [ns, uuid] : list_namespaces(client)) {
+  const auto existing = list_namespaces(client);
+  for (const auto& [ns, uuid] : existing) {
     if (!uuid.empty()) uuids_in_use_.insert(uuid);
   }
   std::vector<std::string> conflicts;
@@ -144,7 +135,7 @@ void ReplicaSetRestorer::check_target() {
       targets_.push_back(std::move(target));
       continue;
     }
-    if (collection_exists(client, db, name)) {
+    if (existing.contains(target_ns)) {
       if (!options_.drop && (entry.type == "view" || collection_has_documents(client, db, name))) {
         conflicts.push_back(target_ns);
       }
