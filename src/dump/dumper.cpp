@@ -93,22 +93,13 @@ void ReplicaSetDumper::begin() {
 }
 
 void ReplicaSetDumper::plan_namespaces(mongo::Client& client) {
-  const mongo::Bson databases = client.command(
-      "admin", mongo::BsonBuilder().append("listDatabases", 1).append("nameOnly", true).build(),
-      mongo::ReadPreference::kPrimaryPreferred);
-  for (const mongo::Bson& database : mongo::BsonView(databases).documents("databases")) {
-    const std::string db = mongo::BsonView(database).string("name").value_or("");
-    mongo::Cursor cursor = client.command_cursor(
-        db, mongo::BsonBuilder().append("listCollections", 1).append("cursor", mongo::Bson()).build(),
-        mongo::ReadPreference::kPrimaryPreferred);
-    while (const bson_t* entry = cursor.next()) {
-      const mongo::BsonView view(entry);
-      PlannedCollection planned{db, view.string("name").value_or(""), view.string("type").value_or("collection"),
-                                mongo::Bson::copy_of(entry), 0};
-      if (!dump_includes(db, planned.name)) continue;
-      if (planned.type == "collection") estimate_size(client, planned);
-      planned_.push_back(std::move(planned));
-    }
+  for (auto& [db, entry] : mongo::list_all_collections(client, mongo::ReadPreference::kPrimaryPreferred)) {
+    const mongo::BsonView view(entry);
+    PlannedCollection planned{db, view.string("name").value_or(""), view.string("type").value_or("collection"),
+                              std::move(entry), 0};
+    if (!dump_includes(db, planned.name)) continue;
+    if (planned.type == "collection") estimate_size(client, planned);
+    planned_.push_back(std::move(planned));
   }
   // Largest first: the long collections start early, the small ones fill the gaps.
   std::stable_sort(planned_.begin(), planned_.end(),

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dump/dumper.h"
+#include "mongo/topology.h"
 #include "storage/hash.h"
 
 namespace shardsafe::dump {
@@ -30,23 +31,14 @@ CollectionFingerprint fingerprint_collection(mongo::Client& client, const std::s
 
 std::map<std::string, CollectionFingerprint> fingerprint(mongo::Client& client) {
   std::map<std::string, CollectionFingerprint> out;
-  const mongo::Bson databases =
-      client.command("admin", mongo::BsonBuilder().append("listDatabases", 1).append("nameOnly", true).build());
-  for (const mongo::Bson& database : mongo::BsonView(databases).documents("databases")) {
-    const std::string db = mongo::BsonView(database).string("name").value_or("");
-    mongo::Cursor collections = client.command_cursor(
-        db, mongo::BsonBuilder().append("listCollections", 1).append("cursor", mongo::Bson()).build());
-    std::vector<mongo::Bson> entries;
-    while (const bson_t* entry = collections.next()) entries.push_back(mongo::Bson::copy_of(entry));
-    for (const auto& entry : entries) {
-      const mongo::BsonView view(entry);
-      const std::string name = view.string("name").value_or("");
-      if (!dump_includes(db, name) || (db == "admin" && name.starts_with("system."))) continue;
-      CollectionFingerprint print;
-      if (view.string("type").value_or("collection") == "collection") print = fingerprint_collection(client, db, name);
-      print.options = view.document("options").value_or(mongo::Bson()).canonical_json();
-      out[db + "." + name] = std::move(print);
-    }
+  for (const auto& [db, entry] : mongo::list_all_collections(client)) {
+    const mongo::BsonView view(entry);
+    const std::string name = view.string("name").value_or("");
+    if (!dump_includes(db, name) || (db == "admin" && name.starts_with("system."))) continue;
+    CollectionFingerprint print;
+    if (view.string("type").value_or("collection") == "collection") print = fingerprint_collection(client, db, name);
+    print.options = view.document("options").value_or(mongo::Bson()).canonical_json();
+    out[db + "." + name] = std::move(print);
   }
   return out;
 }

@@ -55,17 +55,8 @@ void drop_collection(mongo::Client& client, const std::string& ns) {
 // Every namespace of the target with its collection UUID (empty for views).
 std::map<std::string, std::string> list_namespaces(mongo::Client& client) {
   std::map<std::string, std::string> namespaces;
-  const mongo::Bson databases =
-      client.command("admin", mongo::BsonBuilder().append("listDatabases", 1).append("nameOnly", true).build());
-  for (const mongo::Bson& database : mongo::BsonView(databases).documents("databases")) {
-    const std::string db = mongo::BsonView(database).string("name").value_or("");
-    if (db == "local") continue;
-    mongo::Cursor cursor = client.command_cursor(
-        db, mongo::BsonBuilder().append("listCollections", 1).append("cursor", mongo::Bson()).build());
-    while (const bson_t* entry = cursor.next()) {
-      const mongo::Bson listing = mongo::Bson::copy_of(entry);
-      namespaces[db + "." + mongo::BsonView(listing).string("name").value_or("")] = uuid_of_listing(listing);
-    }
+  for (const auto& [db, entry] : mongo::list_all_collections(client)) {
+    if (db != "local") namespaces[db + "." + mongo::BsonView(entry).string("name").value_or("")] = uuid_of_listing(entry);
   }
   return namespaces;
 }

@@ -116,6 +116,19 @@ std::optional<Timestamp> newest_oplog_entry_ts(Client& client) { return oplog_ed
 Timestamp newest_oplog_ts(Client& client) { return require_entry(oplog_edge_ts(client, -1), client); }
 Timestamp oldest_oplog_ts(Client& client) { return require_entry(oplog_edge_ts(client, 1), client); }
 
+std::vector<CollectionListing> list_all_collections(Client& client, ReadPreference read_preference) {
+  std::vector<CollectionListing> listings;
+  const Bson databases =
+      client.command("admin", BsonBuilder().append("listDatabases", 1).append("nameOnly", true).build(), read_preference);
+  for (const Bson& database : BsonView(databases).documents("databases")) {
+    const std::string db = BsonView(database).string("name").value_or("");
+    Cursor cursor = client.command_cursor(
+        db, BsonBuilder().append("listCollections", 1).append("cursor", Bson()).build(), read_preference);
+    while (const bson_t* entry = cursor.next()) listings.push_back({db, Bson::copy_of(entry)});
+  }
+  return listings;
+}
+
 std::string server_version(Client& client) {
   const Bson info = client.command("admin", BsonBuilder().append("buildInfo", 1).build());
   return BsonView(info).string("version").value_or("unknown");

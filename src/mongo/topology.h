@@ -62,6 +62,16 @@ Timestamp newest_oplog_ts(Client& client);
 std::optional<Timestamp> newest_oplog_entry_ts(Client& client);
 // The member's oldest oplog entry's ts: the oplog window starts here.
 Timestamp oldest_oplog_ts(Client& client);
+// One collection or view, as listCollections describes it in database `db`.
+struct CollectionListing {
+  std::string db;
+  Bson entry;  // {name, type, options, info: {uuid}, idIndex}, verbatim
+};
+// Every collection and view of every database (listDatabases, then listCollections on each),
+// read whole so the caller may run other commands while going through them.
+std::vector<CollectionListing> list_all_collections(Client& client,
+                                                    ReadPreference read_preference = ReadPreference::kPrimary);
+
 // buildInfo's version string ("7.0.14").
 std::string server_version(Client& client);
 
