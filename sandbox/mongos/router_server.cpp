@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,12 +75,7 @@ void ensure_cluster_version(Router& router) {
 
 int run_router(const RouterOptions& options) {
   open_log(options.logpath);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  StopSignals stop_signals;
   mongoc_init();
 
   std::unique_ptr<Router> router;
@@ -102,9 +96,7 @@ int run_router(const RouterOptions& options) {
   std::thread(accept_loop, std::ref(*router), listen_fd).detach();
   start_balancer(*router);
 
-  int received = 0;
-  sigwait(&stop_signals, &received);
-  log_line("received signal " + std::to_string(received) + ", shutting down");
+  log_line("received signal " + std::to_string(stop_signals.wait()) + ", shutting down");
   ::close(listen_fd);
   // Connection and balancer threads are detached; the router holds no state of its own to save.
   _exit(0);

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,13 +44,7 @@ void accept_loop(Engine& engine, int listen_fd) {
 
 int run_member(const ServerOptions& options) {
   open_log(options.logpath);
-  // Signals are taken synchronously by this thread only; every other thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  StopSignals stop_signals;  // before any thread starts, so all of them inherit the mask
 
   Engine engine(options);
   try {
@@ -71,9 +64,7 @@ int run_member(const ServerOptions& options) {
   Replication replication(engine);
   replication.start();
 
-  int received = 0;
-  sigwait(&stop_signals, &received);
-  log_line("received signal " + std::to_string(received) + ", shutting down");
+  log_line("received signal " + std::to_string(stop_signals.wait()) + ", shutting down");
   {
     std::lock_guard lock(engine.mutex);
     try {

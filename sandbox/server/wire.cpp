@@ -382,4 +382,18 @@ int listen_tcp(const std::string& bind_ip, int port) {
   return fd;
 }
 
+StopSignals::StopSignals() {
+  sigemptyset(&signals_);
+  sigaddset(&signals_, SIGTERM);
+  sigaddset(&signals_, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int StopSignals::wait() {
+  int received = 0;
+  sigwait(&signals_, &received);
+  return received;
+}
+
 }  // namespace sandbox

@@ -7,6 +7,8 @@
 // closed and the server keeps running.
 #pragma once
 
+#include <signal.h>
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -44,6 +46,18 @@ void write_all(int fd, const std::vector<std::uint8_t>& bytes);  // throws Proto
 // A listening TCP socket on bind_ip:port ("localhost" means 127.0.0.1), or -1 when the address
 // cannot be bound (mongod and mongos then exit with code 48).
 int listen_tcp(const std::string& bind_ip, int port);
+
+// SIGTERM and SIGINT, blocked in the constructing thread (and so in every thread it starts
+// afterwards) and taken synchronously by wait(), so shutdown runs in one known place; SIGPIPE
+// is ignored (a client closing its socket must not kill the server). Shared by mongod and mongos.
+class StopSignals {
+ public:
+  StopSignals();
+  int wait();  // blocks until one arrives; returns its number
+
+ private:
+  sigset_t signals_;
+};
 
 // A decoded command request.
 struct Request {
