@@ -100,39 +100,43 @@ Doc kill_cursors(RouterContext& context) {
   return reply.doc();
 }
 
-Doc count(RouterContext& context) {
+// count and distinct: under the collection's routing lock, target the shards its `query` can
+// touch; one shard gets the command whole, several are merged by `merge_shards(target)`.
+template <typename MergeShards>
+Doc route_by_query(RouterContext& context, MergeShards merge_shards) {
   std::string collection = collection_argument(context);
   auto lock = context.router.lock_shared(context.db + "." + collection);
   Doc query = get_document(context.cmd, "query").value_or(Doc::empty());
   Target target = target_read(context.router, context.db, collection, query.bson());
   if (target.sets.size() == 1) return router_reply(target.sets.front()->run_checked(context.db, forwardable(context.cmd).bson()));
-  // Each shard counts up to skip+limit without skipping; the skip and limit apply to the sum.
-  std::int64_t skip = get_number(context.cmd, "skip").value_or(0);
-  std::int64_t limit = std::abs(get_number(context.cmd, "limit").value_or(0));
-  Builder command;
-  Doc base = forwardable(context.cmd, {"skip", "limit"});
-  bson_concat(command.get(), base.bson());
-  if (limit > 0) BSON_APPEND_INT64(command.get(), "limit", skip + limit);
-  std::int64_t total = 0;
-  for (const Doc& reply : run_on_shards(context.router, target.shard_ids, context.db, command.get())) {
-    if (!is_ok(reply)) return router_reply(reply);
-    total += get_number(reply.bson(), "n").value_or(0);
-  }
-  total = std::max<std::int64_t>(total - skip, 0);
-  if (limit > 0) total = std::min(total, limit);
-  Builder reply;
-  BSON_APPEND_INT64(reply.get(), "n", total);
-  BSON_APPEND_DOUBLE(reply.get(), "ok", 1.0);
-  return reply.doc();
+  return merge_shards(target);
+}
+
+Doc count(RouterContext& context) {
+  return route_by_query(context, [&](const Target& target) {
+    // Each shard counts up to skip+limit without skipping; the skip and limit apply to the sum.
+    std::int64_t skip = get_number(context.cmd, "skip").value_or(0);
+    std::int64_t limit = std::abs(get_number(context.cmd, "limit").value_or(0));
+    Builder command;
+    Doc base = forwardable(context.cmd, {"skip", "limit"});
+    bson_concat(command.get(), base.bson());
+    if (limit > 0) BSON_APPEND_INT64(command.get(), "limit", skip + limit);
+    std::int64_t total = 0;
+    for (const Doc& reply : run_on_shards(context.router, target.shard_ids, context.db, command.get())) {
+      if (!is_ok(reply)) return router_reply(reply);
+      total += get_number(reply.bson(), "n").value_or(0);
+    }
+    total = std::max<std::int64_t>(total - skip, 0);
+    if (limit > 0) total = std::min(total, limit);
+    Builder reply;
+    BSON_APPEND_INT64(reply.get(), "n", total);
+    BSON_APPEND_DOUBLE(reply.get(), "ok", 1.0);
+    return reply.doc();
+  });
 }
 
 // distinct: every targeted shard's values, merged without duplicates in MongoDB's order.
-Doc distinct(RouterContext& context) {
-  std::string collection = collection_argument(context);
-  auto lock = context.router.lock_shared(context.db + "." + collection);
-  Doc query = get_document(context.cmd, "query").value_or(Doc::empty());
-  Target target = target_read(context.router, context.db, collection, query.bson());
-  if (target.sets.size() == 1) return router_reply(target.sets.front()->run_checked(context.db, forwardable(context.cmd).bson()));
+Doc merge_distinct(RouterContext& context, const Target& target) {
   std::vector<Doc> values;  // each {v: value}
   for (const Doc& reply : run_on_shards(context.router, target.shard_ids, context.db, forwardable(context.cmd).bson())) {
     if (!is_ok(reply)) return router_reply(reply);
@@ -160,6 +164,10 @@ Doc distinct(RouterContext& context) {
   BSON_APPEND_ARRAY(out.get(), "values", array.get());
   BSON_APPEND_DOUBLE(out.get(), "ok", 1.0);
   return out.doc();
+}
+
+Doc distinct(RouterContext& context) {
+  return route_by_query(context, [&](const Target& target) { return merge_distinct(context, target); });
 }
 
 // A pipeline split for scatter-gather: what every shard runs and what the router runs on the
