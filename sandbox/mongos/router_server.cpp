@@ -1,12 +1,7 @@
 // The router process: connects to the config server, listens, and serves each client
 // connection on its own thread with the sandbox's wire codec. Stops on SIGTERM/SIGINT.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -36,25 +31,6 @@ void serve_client(Router& router, int fd, std::int64_t connection_id) {
     log_line("connection " + std::to_string(connection_id) + " closed: " + error.what());
   }
   ::close(fd);
-}
-
-void accept_loop(Router& router, int listen_fd) {
-  std::int64_t next_connection_id = 1;
-  while (true) {
-    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        continue;
-      }
-      log_line(std::string("accept failed: ") + std::strerror(errno));
-      return;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::thread(serve_client, std::ref(router), fd, next_connection_id++).detach();
-  }
 }
 
 // config.version {_id: 1, clusterId}: written once per cluster, by the first router.
@@ -93,7 +69,8 @@ int run_router(const RouterOptions& options) {
     return kExitAddressInUse;
   }
   log_line("mongos waiting for connections on " + options.self_host() + " (config server " + options.configdb + ")");
-  std::thread(accept_loop, std::ref(*router), listen_fd).detach();
+  std::thread(accept_connections, listen_fd, [&router = *router](int fd, std::int64_t id) { serve_client(router, fd, id); })
+      .detach();
   start_balancer(*router);
 
   log_line("received signal " + std::to_string(stop_signals.wait()) + ", shutting down");

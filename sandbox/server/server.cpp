@@ -1,12 +1,7 @@
 #include "server/server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -20,25 +15,6 @@ namespace sandbox {
 namespace {
 
 constexpr int kExitAddressInUse = 48;  // what mongod exits with when its port is taken
-
-void accept_loop(Engine& engine, int listen_fd) {
-  std::atomic<std::int64_t> next_connection_id{1};
-  while (true) {
-    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) {
-        if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        continue;
-      }
-      log_line(std::string("accept failed: ") + std::strerror(errno));
-      return;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::int64_t id = next_connection_id++;
-    std::thread(serve_connection, std::ref(engine), fd, id).detach();
-  }
-}
 
 }  // namespace
 
@@ -60,7 +36,8 @@ int run_member(const ServerOptions& options) {
     return kExitAddressInUse;
   }
   log_line("waiting for connections on " + options.self_host() + " (dbpath " + options.dbpath.string() + ")");
-  std::thread(accept_loop, std::ref(engine), listen_fd).detach();
+  std::thread(accept_connections, listen_fd, [&engine](int fd, std::int64_t id) { serve_connection(engine, fd, id); })
+      .detach();
   Replication replication(engine);
   replication.start();
 

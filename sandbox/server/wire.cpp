@@ -6,10 +6,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <netinet/tcp.h>
+
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "server/bson_util.h"
+#include "server/log.h"
 
 namespace sandbox {
 namespace {
@@ -380,6 +385,25 @@ int listen_tcp(const std::string& bind_ip, int port) {
     return -1;
   }
   return fd;
+}
+
+void accept_connections(int listen_fd, const std::function<void(int fd, std::int64_t connection_id)>& serve) {
+  std::int64_t next_connection_id = 1;
+  while (true) {
+    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      log_line(std::string("accept failed: ") + std::strerror(errno));
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::thread(serve, fd, next_connection_id++).detach();
+  }
 }
 
 StopSignals::StopSignals() {

@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -46,6 +47,11 @@ void write_all(int fd, const std::vector<std::uint8_t>& bytes);  // throws Proto
 // A listening TCP socket on bind_ip:port ("localhost" means 127.0.0.1), or -1 when the address
 // cannot be bound (mongod and mongos then exit with code 48).
 int listen_tcp(const std::string& bind_ip, int port);
+
+// Accepts connections on `listen_fd` until accepting fails for good, serving each on its own
+// detached thread as serve(fd, connection id) with TCP_NODELAY set; out of file descriptors,
+// it waits 50 ms and tries again. Shared by mongod and mongos; run it on its own thread.
+void accept_connections(int listen_fd, const std::function<void(int fd, std::int64_t connection_id)>& serve);
 
 // SIGTERM and SIGINT, blocked in the constructing thread (and so in every thread it starts
 // afterwards) and taken synchronously by wait(), so shutdown runs in one known place; SIGPIPE
