@@ -10,7 +10,7 @@ debian_packages=(
   libmongoc-dev libbson-dev libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libyaml-cpp-dev
   libsqlite3-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
-  curl procps time
+  curl procps time openssl
 )
 # Node.js and npm run the test peers. Machines that already have them (e.g. from NodeSource,
 # whose nodejs bundles npm) keep theirs; a bare Debian gets Debian's packages.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
+#include <filesystem>
 #include <regex>
 
 #include "common/error.h"
@@ -15,9 +17,12 @@ namespace shardsafe::storage {
 namespace {
 
 constexpr std::array kS3Parameters = {
-    "endpoint",         "region",         "path_style",     "profile",           "access_key",
-    "secret_key",       "session_token",  "upload_part_size", "download_chunk_size", "upload_concurrency",
-    "download_concurrency", "list_page_size",   "max_attempts",   "retry_base_ms",  "connect_timeout_ms", "stall_timeout_s",
+    "endpoint",         "region",           "path_style",          "profile",
+    "access_key",       "secret_key",       "session_token",       "upload_part_size",
+    "download_chunk_size", "upload_concurrency", "download_concurrency", "list_page_size",
+    "max_attempts",     "retry_base_ms",    "connect_timeout_ms",  "stall_timeout_s",
+    "sign_payload",     "ca_file",          "storage_class",       "sse",
+    "sse_kms_key_id",
 };
 
 [[noreturn]] void bad_url(const std::string& url, const std::string& why) {
@@ -117,6 +122,27 @@ std::string oss_region(const std::string& endpoint) {
   return std::regex_search(endpoint, match, pattern) ? match[1].str() : "";
 }
 
+// Header values go into requests as they are: anything but [A-Za-z0-9_:/.-] is refused, so
+// a value cannot add a header line.
+std::string header_value(const std::string& url, const StorageSettings& merged, const char* name) {
+  auto value = value_or(merged, name, "");
+  const auto allowed = [](unsigned char c) { return std::isalnum(c) || std::strchr("_:/.-", c) != nullptr; };
+  if (!std::all_of(value.begin(), value.end(), allowed)) bad_url(url, std::string(name) + " has a character S3 does not use");
+  return value;
+}
+
+// storage_class, sse and sse_kms_key_id. The server judges the storage class (S3-compatible
+// products name their own); the encryption is one of S3's two.
+void set_object_headers(const std::string& url, const StorageSettings& merged, s3::S3Config& config) {
+  config.storage_class = header_value(url, merged, "storage_class");
+  config.sse = header_value(url, merged, "sse");
+  config.sse_kms_key_id = header_value(url, merged, "sse_kms_key_id");
+  if (!config.sse.empty() && config.sse != "AES256" && config.sse != "aws:kms") {
+    bad_url(url, "sse must be AES256 or aws:kms");
+  }
+  if (!config.sse_kms_key_id.empty() && config.sse != "aws:kms") bad_url(url, "sse_kms_key_id needs sse=aws:kms");
+}
+
 }  // namespace
 
 s3::S3Config s3_config_from_url(const std::string& url, const StorageSettings& settings) {
@@ -161,6 +187,12 @@ s3::S3Config s3_config_from_url(const std::string& url, const StorageSettings& s
   config.retry.base_delay = std::chrono::milliseconds(number(url, merged, "retry_base_ms", 200, 0));
   config.timeouts.connect = std::chrono::milliseconds(number(url, merged, "connect_timeout_ms", 10'000, 1));
   config.timeouts.stall = std::chrono::seconds(number(url, merged, "stall_timeout_s", 60, 1));
+  config.sign_payload = boolean(url, merged, "sign_payload", !config.endpoint.starts_with("https://"));
+  config.ca_file = value_or(merged, "ca_file", "");
+  if (!config.ca_file.empty() && !std::filesystem::is_regular_file(config.ca_file)) {
+    bad_url(url, "ca_file \"" + config.ca_file + "\" is not a file");
+  }
+  set_object_headers(url, merged, config);
   config.credentials = s3::resolve_credentials(merged);
   return config;
 }

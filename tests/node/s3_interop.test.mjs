@@ -116,3 +116,17 @@ test('the SDK lists and deletes what shardsafe wrote', async () => {
   }));
   assert.equal(toolOk(['list', url, 'gone/']).toString(), '');
 });
+
+test('the SDK sees the storage class shardsafe wrote with, single PUT and multipart', async () => {
+  const infrequent = `${url}&storage_class=STANDARD_IA`;
+  toolOk(['put-object', infrequent, 'ia/small'], randomBytes(1000));
+  toolOk(['put-object', infrequent, 'ia/large'], randomBytes(11 * 1024 * 1024));
+  for (const key of ['shardsafe/ia/small', 'shardsafe/ia/large']) {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    assert.equal(head.StorageClass, 'STANDARD_IA', key);
+  }
+  const refused = runTool(['put-object', `${url}&storage_class=COLD_STORAGE`, 'ia/refused'], Buffer.from('x'));
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /InvalidStorageClass/);
+  assert.match(refused.stderr, /"shardsafe\/ia\/refused"/);
+});

@@ -2,14 +2,17 @@
 // {"port": N} on stdout once it listens. It serves until its stdin closes, so it cannot
 // outlive the test that started it (even one that crashes).
 //
-// usage: node s3rver_launcher.mjs <data-directory> <bucket>
+// usage: node s3rver_launcher.mjs <data-directory> <bucket> [<cert.pem> <key.pem>]
+// With a certificate and its key, it serves HTTPS.
+import { readFileSync } from 'node:fs';
 import S3rver from 's3rver';
 
-const [directory, bucket] = process.argv.slice(2);
-if (!directory || !bucket) {
-  console.error('usage: node s3rver_launcher.mjs <data-directory> <bucket>');
+const [directory, bucket, certFile, keyFile] = process.argv.slice(2);
+if (!directory || !bucket || (certFile && !keyFile)) {
+  console.error('usage: node s3rver_launcher.mjs <data-directory> <bucket> [<cert.pem> <key.pem>]');
   process.exit(2);
 }
+const tls = certFile ? { cert: readFileSync(certFile), key: readFileSync(keyFile) } : {};
 
 const server = new S3rver({
   address: '127.0.0.1',
@@ -20,6 +23,7 @@ const server = new S3rver({
   // (curl resolves *.localhost to 127.0.0.1 itself).
   serviceEndpoint: 'localhost',
   configureBuckets: [{ name: bucket }],
+  ...tls,
 });
 const { port } = await server.run();
 process.stdout.write(JSON.stringify({ port }) + '\n');

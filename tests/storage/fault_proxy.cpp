@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 
@@ -164,15 +165,22 @@ void FaultProxy::add(FaultRule rule) {
 }
 
 int FaultProxy::requests_seen(const std::string& method, const std::string& target_contains) {
-  std::lock_guard lock(mutex_);
-  return static_cast<int>(std::count_if(seen_.begin(), seen_.end(), [&](const std::string& request) {
-    return request.starts_with(method + " ") && request.find(target_contains) != std::string::npos;
-  }));
+  return static_cast<int>(request_heads(method, target_contains).size());
 }
 
-Fault FaultProxy::next_fault(const std::string& method, const std::string& target) {
+std::vector<std::string> FaultProxy::request_heads(const std::string& method, const std::string& target_contains) {
   std::lock_guard lock(mutex_);
-  seen_.push_back(method + " " + target);
+  std::vector<std::string> heads;
+  std::copy_if(seen_.begin(), seen_.end(), std::back_inserter(heads), [&](const std::string& head) {
+    const auto request_line = head.substr(0, head.find('\r'));
+    return request_line.starts_with(method + " ") && request_line.find(target_contains) != std::string::npos;
+  });
+  return heads;
+}
+
+Fault FaultProxy::next_fault(const std::string& head, const std::string& method, const std::string& target) {
+  std::lock_guard lock(mutex_);
+  seen_.push_back(head);
   for (auto& rule : rules_) {
     if (rule.times == 0) continue;
     if (!rule.method.empty() && rule.method != method) continue;
@@ -203,7 +211,7 @@ void FaultProxy::serve(int client) {
     const auto method = head.substr(0, head.find(' '));
     const auto target_start = head.find(' ') + 1;
     const auto target = head.substr(target_start, head.find(' ', target_start) - target_start);
-    switch (next_fault(method, target)) {
+    switch (next_fault(head, method, target)) {
       case Fault::kNone:
         relay(client, *request, upstream_port_, false);
         break;

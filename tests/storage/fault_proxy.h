@@ -34,11 +34,13 @@ class FaultProxy {
   int faults_injected() const { return injected_; }
   // How many requests so far had this method and a target containing `target_contains`.
   int requests_seen(const std::string& method, const std::string& target_contains);
+  // Their header blocks (request line included), in arrival order.
+  std::vector<std::string> request_heads(const std::string& method, const std::string& target_contains);
 
  private:
   void accept_loop();
   void serve(int client);
-  Fault next_fault(const std::string& method, const std::string& target);
+  Fault next_fault(const std::string& head, const std::string& method, const std::string& target);
 
   int upstream_port_;
   int listener_ = -1;
@@ -47,7 +49,7 @@ class FaultProxy {
   std::atomic<int> injected_{0};
   std::mutex mutex_;
   std::vector<FaultRule> rules_;    // GUARDED_BY(mutex_)
-  std::vector<std::string> seen_;   // GUARDED_BY(mutex_): "METHOD target" of every request
+  std::vector<std::string> seen_;   // GUARDED_BY(mutex_): the header block of every request
   std::vector<int> clients_;        // GUARDED_BY(mutex_): open client sockets
   std::vector<std::thread> threads_;  // GUARDED_BY(mutex_)
   std::thread acceptor_;

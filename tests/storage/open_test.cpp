@@ -61,6 +61,26 @@ TEST_F(OpenStorage, S3UrlParametersAndDefaults) {
   EXPECT_EQ(aws.prefix, "");
 }
 
+// As the AWS SDKs: the payload is hashed into the signature over plain HTTP only, since TLS
+// already protects it; either way can be asked for.
+TEST_F(OpenStorage, PayloadIsSignedOverHttpOnlyByDefault) {
+  const StorageSettings keys{{"access_key", "AK"}, {"secret_key", "SK"}};
+  EXPECT_TRUE(s3_config_from_url("s3://b-1?endpoint=http://minio:9000", keys).sign_payload);
+  EXPECT_FALSE(s3_config_from_url("s3://b-1", keys).sign_payload);
+  EXPECT_FALSE(s3_config_from_url("s3://b-1?endpoint=http://minio:9000&sign_payload=false", keys).sign_payload);
+  EXPECT_TRUE(s3_config_from_url("s3://b-1?sign_payload=true", keys).sign_payload);
+}
+
+TEST_F(OpenStorage, StorageClassAndServerSideEncryption) {
+  const auto config = s3_config_from_url(
+      "s3://b-1?storage_class=GLACIER_IR&sse=aws:kms&sse_kms_key_id=arn:aws:kms:eu-west-1:111122223333:key/1234-ab",
+      {{"access_key", "AK"}, {"secret_key", "SK"}});
+  EXPECT_EQ(config.storage_class, "GLACIER_IR");
+  EXPECT_EQ(config.sse, "aws:kms");
+  EXPECT_EQ(config.sse_kms_key_id, "arn:aws:kms:eu-west-1:111122223333:key/1234-ab");
+  EXPECT_EQ(s3_config_from_url("s3://b-1?sse=AES256", {{"access_key", "AK"}, {"secret_key", "SK"}}).sse, "AES256");
+}
+
 TEST_F(OpenStorage, UrlParametersWinOverSettings) {
   const StorageSettings settings{{"region", "ap-south-1"}, {"endpoint", "http://settings:1"},
                                  {"access_key", "AK"},     {"secret_key", "SK"},
@@ -98,6 +118,10 @@ TEST_F(OpenStorage, BadUrlsAreBadUriErrorsWithoutSecrets) {
       "s3://bucket/x?secret_key=hunter2&upload_part_size=1024",
       "s3://bucket/x?secret_key=hunter2&max_attempts=lots",
       "s3://bucket/x?secret_key=hunter2&novalue",
+      "s3://bucket/x?secret_key=hunter2&sse=aes",
+      "s3://bucket/x?secret_key=hunter2&sse=AES256&sse_kms_key_id=k",
+      "s3://bucket/x?secret_key=hunter2&storage_class=STANDARD%0D%0AX-Evil:%201",
+      "s3://bucket/x?secret_key=hunter2&ca_file=/no/such/ca.pem",
   };
   for (const auto& url : bad) {
     std::string message;
@@ -108,29 +132,35 @@ TEST_F(OpenStorage, BadUrlsAreBadUriErrorsWithoutSecrets) {
   }
 }
 
-TEST_F(OpenStorage, CredentialsComeFromEnvironmentThenSharedFileThenSettings) {
-  const StorageSettings settings{{"access_key", "SETTINGS_AK"}, {"secret_key", "SETTINGS_SK"}};
-  EXPECT_EQ(s3::resolve_credentials(settings).access_key, "SETTINGS_AK");
-
+// As the AWS CLI: what is named for this storage (keys, then a profile) beats the
+// environment, which beats the shared file's AWS_PROFILE or default section.
+TEST_F(OpenStorage, CredentialsComeFromSettingsThenProfileThenEnvironmentThenSharedFile) {
   write_credentials(
       "[default]\naws_access_key_id = FILE_AK\naws_secret_access_key = FILE_SK\n\n"
       "[backup]\naws_access_key_id=PROFILE_AK\naws_secret_access_key=PROFILE_SK\naws_session_token=PROFILE_TOKEN\n");
-  EXPECT_EQ(s3::resolve_credentials(settings).access_key, "FILE_AK");
-  auto with_profile = settings;
-  with_profile["profile"] = "backup";
-  const auto profile = s3::resolve_credentials(with_profile);
-  EXPECT_EQ(profile.access_key, "PROFILE_AK");
-  EXPECT_EQ(profile.session_token, "PROFILE_TOKEN");
-  ::setenv("AWS_PROFILE", "default", 1);
-  EXPECT_EQ(s3::resolve_credentials(with_profile).access_key, "FILE_AK") << "AWS_PROFILE wins over the setting";
+  EXPECT_EQ(s3::resolve_credentials({}).access_key, "FILE_AK");
+  ::setenv("AWS_PROFILE", "backup", 1);
+  EXPECT_EQ(s3::resolve_credentials({}).access_key, "PROFILE_AK");
 
   ::setenv("AWS_ACCESS_KEY_ID", "ENV_AK", 1);
   ::setenv("AWS_SECRET_ACCESS_KEY", "ENV_SK", 1);
   ::setenv("AWS_SESSION_TOKEN", "ENV_TOKEN", 1);
-  const auto env = s3::resolve_credentials(settings);
+  const auto env = s3::resolve_credentials({});
   EXPECT_EQ(env.access_key, "ENV_AK");
   EXPECT_EQ(env.secret_key, "ENV_SK");
   EXPECT_EQ(env.session_token, "ENV_TOKEN");
+
+  const auto profile = s3::resolve_credentials({{"profile", "default"}});
+  EXPECT_EQ(profile.access_key, "FILE_AK");
+  EXPECT_EQ(profile.session_token, "");
+  std::string message;
+  EXPECT_EQ(error_code_of([&] { s3::resolve_credentials({{"profile", "nightly"}}); }, &message),
+            ErrorCode::kInvalidArgument);
+  EXPECT_NE(message.find("\"nightly\""), std::string::npos) << message;
+
+  const auto keys = s3::resolve_credentials({{"access_key", "SETTINGS_AK"}, {"secret_key", "SETTINGS_SK"}, {"profile", "backup"}});
+  EXPECT_EQ(keys.access_key, "SETTINGS_AK");
+  EXPECT_EQ(keys.session_token, "");
 }
 
 TEST_F(OpenStorage, MissingCredentialsAreAClearError) {

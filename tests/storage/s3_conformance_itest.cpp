@@ -38,8 +38,41 @@ struct S3VirtualHosted {
   }
 };
 
+// HTTPS, with a certificate of a CA the system does not know: trusted through ca_file, and
+// with the default for HTTPS, UNSIGNED-PAYLOAD.
+const SelfSignedCertificate& certificate() {
+  static const SelfSignedCertificate instance;
+  return instance;
+}
+S3rver& tls_server() {
+  static S3rver instance("conformance", &certificate());
+  return instance;
+}
+
+struct S3Https {
+  static std::unique_ptr<Storage> make() {
+    return open_storage(tls_server().url(fresh_prefix(), kSmallParts + std::string("&ca_file=") +
+                                                             certificate().certificate_file()));
+  }
+};
+
 INSTANTIATE_TYPED_TEST_SUITE_P(S3PathStyle, StorageConformance, S3PathStyle);
 INSTANTIATE_TYPED_TEST_SUITE_P(S3VirtualHosted, StorageConformance, S3VirtualHosted);
+INSTANTIATE_TYPED_TEST_SUITE_P(S3Https, StorageConformance, S3Https);
+
+TEST(S3Storage, UntrustedCertificateFailsAtOnceNamingTheObjectAndCaFile) {
+  auto s3 = open_storage(tls_server().url(fresh_prefix(), "&max_attempts=3"));
+  try {
+    put(*s3, "object", std::string("x"));
+    FAIL() << "an untrusted certificate was accepted";
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("/object\""), std::string::npos) << message;
+    EXPECT_NE(message.find("ca_file"), std::string::npos) << message;
+    // Not retried: a certificate does not become trusted by asking again.
+    EXPECT_EQ(message.find("failed after"), std::string::npos) << message;
+  }
+}
 
 TEST(S3Storage, DescribeHidesSecrets) {
   auto storage = open_storage(server().url("p"));

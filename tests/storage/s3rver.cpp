@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace shardsafe::storage::testing {
 namespace {
@@ -32,20 +34,34 @@ std::string read_line(int fd, std::chrono::steady_clock::time_point deadline) {
 
 std::string source_dir() { return SHARDSAFE_SOURCE_DIR; }
 
-S3rver::S3rver(const std::string& bucket) : bucket_(bucket) {
+SelfSignedCertificate::SelfSignedCertificate() {
+  const auto command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+                       "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:*.s3.localhost "
+                       "-keyout " + key_file() + " -out " + certificate_file() + " 2>/dev/null";
+  if (std::system(command.c_str()) != 0) throw std::runtime_error("openssl could not make a certificate: " + command);
+}
+
+S3rver::S3rver(const std::string& bucket, const SelfSignedCertificate* tls)
+    : bucket_(bucket), scheme_(tls != nullptr ? "https" : "http") {
   int to_child[2];
   int from_child[2];
   if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-  const std::string launcher = source_dir() + "/tests/node/s3rver_launcher.mjs";
-  const std::string data = data_.path().string();
+  // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its
+  // legacy provider.
+  std::vector<std::string> arguments{"node", "--openssl-legacy-provider",
+                                     source_dir() + "/tests/node/s3rver_launcher.mjs", data_.path().string(), bucket};
+  if (tls != nullptr) {
+    arguments.push_back(tls->certificate_file());
+    arguments.push_back(tls->key_file());
+  }
+  std::vector<char*> argv;
+  for (auto& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(to_child[0], STDIN_FILENO);
     ::dup2(from_child[1], STDOUT_FILENO);
-    // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in
-    // its legacy provider.
-    ::execlp("node", "node", "--openssl-legacy-provider", launcher.c_str(), data.c_str(), bucket.c_str(),
-             static_cast<char*>(nullptr));
+    ::execvp("node", argv.data());
     ::_exit(127);
   }
   ::close(to_child[0]);

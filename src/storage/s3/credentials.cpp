@@ -54,25 +54,28 @@ Credentials read_shared_credentials(const std::string& path, const std::string& 
 }
 
 Credentials resolve_credentials(const std::map<std::string, std::string>& settings) {
-  Credentials from_env{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")};
-  if (complete(from_env)) return from_env;
-
-  std::string path = env("AWS_SHARED_CREDENTIALS_FILE");
-  if (path.empty() && !env("HOME").empty()) path = env("HOME") + "/.aws/credentials";
-  std::string profile = env("AWS_PROFILE");
-  if (profile.empty()) profile = setting(settings, "profile");
-  if (profile.empty()) profile = "default";
-  if (!path.empty()) {
-    auto from_file = read_shared_credentials(path, profile);
-    if (complete(from_file)) return from_file;
-  }
-
   Credentials from_settings{setting(settings, "access_key"), setting(settings, "secret_key"),
                             setting(settings, "session_token")};
   if (complete(from_settings)) return from_settings;
+
+  std::string path = env("AWS_SHARED_CREDENTIALS_FILE");
+  if (path.empty() && !env("HOME").empty()) path = env("HOME") + "/.aws/credentials";
+  if (const auto named = setting(settings, "profile"); !named.empty()) {
+    auto from_profile = read_shared_credentials(path, named);
+    if (complete(from_profile)) return from_profile;
+    throw Error(ErrorCode::kInvalidArgument,
+                "no S3 credentials for profile \"" + named + "\" in \"" + path + "\" (the profile setting)");
+  }
+
+  Credentials from_env{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")};
+  if (complete(from_env)) return from_env;
+
+  const auto profile = env("AWS_PROFILE").empty() ? std::string("default") : env("AWS_PROFILE");
+  auto from_file = read_shared_credentials(path, profile);
+  if (complete(from_file)) return from_file;
   throw Error(ErrorCode::kInvalidArgument,
-              "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or profile \"" + profile +
-                  "\" in \"" + path + "\", or access_key and secret_key in the storage settings");
+              "no S3 credentials: set access_key and secret_key in the storage settings, or AWS_ACCESS_KEY_ID and "
+              "AWS_SECRET_ACCESS_KEY, or profile \"" + profile + "\" in \"" + path + "\"");
 }
 
 }  // namespace shardsafe::storage::s3

@@ -1,7 +1,9 @@
-// Where S3 credentials come from, in order: the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
-// AWS_SESSION_TOKEN environment variables; the shared credentials file
-// (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials) for the profile AWS_PROFILE, else the
-// `profile` setting, else "default"; the `access_key` / `secret_key` / `session_token` settings.
+// Where S3 credentials come from, first found wins, as with the AWS CLI (what is named for this
+// storage beats the environment): the `access_key` / `secret_key` / `session_token` settings
+// (URL or config file); the `profile` setting's section of the shared credentials file
+// (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials), which must then exist; the
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN environment variables; the
+// shared file's AWS_PROFILE section, else its "default".
 #pragma once
 
 #include <map>

@@ -95,7 +95,9 @@ void HeaderList::add(const std::string& line) {
   list_ = appended;
 }
 
-HttpClient::HttpClient(HttpTimeouts timeouts) : timeouts_(timeouts) { ensure_curl_initialised(); }
+HttpClient::HttpClient(HttpTimeouts timeouts, std::string ca_file) : timeouts_(timeouts), ca_file_(std::move(ca_file)) {
+  ensure_curl_initialised();
+}
 
 CurlHandle HttpClient::acquire() {
   {
@@ -133,6 +135,7 @@ HttpResponse HttpClient::perform(const HttpRequest& request, const std::string& 
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(timeouts_.stall.count()));
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  if (!ca_file_.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file_.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, write_header);
@@ -155,7 +158,11 @@ HttpResponse HttpClient::perform(const HttpRequest& request, const std::string& 
   const auto result = curl_easy_perform(curl);
   if (result != CURLE_OK) {
     // The connection may be broken: drop the handle rather than pool it.
-    const auto message = what + ": " + curl_easy_strerror(result);
+    auto message = what + ": " + curl_easy_strerror(result);
+    if (result == CURLE_PEER_FAILED_VERIFICATION) {
+      message += " (the endpoint's TLS certificate is not trusted; if a private CA signed it, set ca_file to its PEM file)";
+    }
+    if (result == CURLE_SSL_CACERT_BADFILE) message += " (ca_file \"" + ca_file_ + "\")";
     if (is_transient(result)) throw TransientError(code_for(result), message);
     throw Error(code_for(result), message);
   }

@@ -55,7 +55,8 @@ struct HttpTimeouts {
 
 class HttpClient {
  public:
-  explicit HttpClient(HttpTimeouts timeouts);
+  // `ca_file`: a PEM bundle to trust instead of the system's; empty for the system's.
+  HttpClient(HttpTimeouts timeouts, std::string ca_file);
   // Performs the request. Network failures (refused, reset, timeout, short body) throw
   // TransientError naming `what`; HTTP error statuses are returned, not thrown.
   // Thread-safe: each call borrows its own handle.
@@ -66,6 +67,7 @@ class HttpClient {
   void release(CurlHandle handle);
 
   HttpTimeouts timeouts_;
+  std::string ca_file_;
   std::mutex mutex_;
   std::vector<CurlHandle> idle_;  // GUARDED_BY(mutex_)
 };

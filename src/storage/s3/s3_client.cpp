@@ -50,7 +50,7 @@ std::pair<std::string, std::string> split_endpoint(const std::string& endpoint) 
 
 }  // namespace
 
-S3Client::S3Client(S3Config config) : config_(std::move(config)), http_(config_.timeouts) {
+S3Client::S3Client(S3Config config) : config_(std::move(config)), http_(config_.timeouts, config_.ca_file) {
   auto [origin, host] = split_endpoint(config_.endpoint);
   if (!config_.path_style) {
     const auto scheme_end = origin.find("://") + 3;
@@ -64,7 +64,7 @@ S3Client::S3Client(S3Config config) : config_(std::move(config)), http_(config_.
 HttpResponse S3Client::send(const Call& call, const std::string& what, bool accept_404) {
   std::string path = config_.path_style ? "/" + uri_encode(config_.bucket, false) : "";
   if (!call.key.empty() || path.empty()) path += "/" + uri_encode(call.key, true);
-  const auto payload = sha256_hex(call.body);
+  const auto payload = config_.sign_payload ? sha256_hex(call.body) : std::string("UNSIGNED-PAYLOAD");
   const auto date = amz_date(std::chrono::system_clock::now());
 
   SignableRequest signable{call.method, path, call.query, call.headers, payload};
@@ -90,8 +90,18 @@ HttpResponse S3Client::call(const Call& call, const std::string& what, bool acce
   return response;
 }
 
+Parameters S3Client::object_headers() const {
+  Parameters headers;
+  if (!config_.storage_class.empty()) headers.emplace_back("x-amz-storage-class", config_.storage_class);
+  if (!config_.sse.empty()) headers.emplace_back("x-amz-server-side-encryption", config_.sse);
+  if (!config_.sse_kms_key_id.empty()) {
+    headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", config_.sse_kms_key_id);
+  }
+  return headers;
+}
+
 void S3Client::put_object(const std::string& key, std::span<const std::uint8_t> body) {
-  call({"PUT", key, {}, {}, body}, "s3 PUT " + quoted(key));
+  call({"PUT", key, {}, object_headers(), body}, "s3 PUT " + quoted(key));
 }
 
 std::optional<ObjectHead> S3Client::head_object(const std::string& key) {
@@ -168,14 +178,16 @@ void S3Client::delete_objects(const std::vector<std::string>& keys) {
 void S3Client::copy_object(const std::string& from, const std::string& to) {
   const auto what = "s3 COPY " + quoted(from) + " to " + quoted(to);
   const auto source = "/" + uri_encode(config_.bucket, false) + "/" + uri_encode(from, true);
-  const auto response = call({"PUT", to, {}, {{"x-amz-copy-source", source}}, {}}, what);
+  auto headers = object_headers();
+  headers.emplace_back("x-amz-copy-source", source);
+  const auto response = call({"PUT", to, {}, headers, {}}, what);
   // S3 may answer 200 and report the failure in the body.
   if (xml_root(response.body) == "Error") fail(500, response.body, what);
 }
 
 std::string S3Client::create_multipart_upload(const std::string& key) {
   const auto what = "s3 CreateMultipartUpload " + quoted(key);
-  const auto response = call({"POST", key, {{"uploads", ""}}, {}, {}}, what);
+  const auto response = call({"POST", key, {{"uploads", ""}}, object_headers(), {}}, what);
   auto id = xml_text(response.body, "UploadId");
   if (!id || id->empty()) throw Error(ErrorCode::kStorage, what + ": no UploadId in the response");
   return *id;

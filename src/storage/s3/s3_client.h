@@ -30,6 +30,16 @@ struct S3Config {
   std::size_t download_chunk_size = 8u << 20;  // bytes per ranged GET
   int download_concurrency = 4;                // chunks read ahead, across all readers of a storage
   int list_page_size = 1000;                   // ListObjectsV2 max-keys
+  // The payload's SHA-256 in each signature, so the server rejects a body changed on the way.
+  // Over HTTPS TLS already does that, and the AWS SDKs send UNSIGNED-PAYLOAD there to spare
+  // hashing every byte once more before the request can start: the default follows them.
+  bool sign_payload = true;
+  std::string ca_file;  // PEM bundle for an endpoint whose certificate a private CA signed
+  // Sent with every object written (PUT, CreateMultipartUpload, and CopyObject, which would
+  // otherwise store the copy as STANDARD with the bucket's default encryption).
+  std::string storage_class;   // x-amz-storage-class, e.g. STANDARD_IA; empty: the bucket's default
+  std::string sse;             // x-amz-server-side-encryption: AES256 or aws:kms; empty: the bucket's
+  std::string sse_kms_key_id;  // with sse=aws:kms: the KMS key; empty: the account's default key
   RetryPolicy retry;
   HttpTimeouts timeouts;
 };
@@ -82,6 +92,8 @@ class S3Client {
   HttpResponse send(const Call& call, const std::string& what, bool accept_404 = false);
   // send() under the retry policy.
   HttpResponse call(const Call& call, const std::string& what, bool accept_404 = false);
+  // The storage class and encryption headers of a call that creates an object.
+  Parameters object_headers() const;
 
   S3Config config_;
   std::string host_;    // Host header value
