@@ -3,7 +3,10 @@
 # for 1 GiB and for 4 GiB of data alike). For each size given in MiB (default: 1024 4096) it
 # starts a one-member sandbox set, loads that much data as ~1 KiB documents in 8 collections
 # (the official Node.js driver, so the loader is not shardsafe), backs it up to a file://
-# storage and restores it into a second set, both under GNU time.
+# storage and restores it into a second set, both under GNU time, which also reports the bytes
+# each wrote to local disk (a restore must write none: it streams from storage).
+# SHARDSAFE_RSS_STORAGE=s3 backs up to s3rver on loopback instead (uncompressed, so the S3
+# driver's part buffers carry every byte).
 #
 #   bench/rss.sh [MiB ...]        SHARDSAFE_BUILD_DIR defaults to ./build
 set -euo pipefail
@@ -14,14 +17,26 @@ sizes=("$@")
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
-# Peak RSS (MiB) and wall time of a command, from GNU time's report.
+# Peak RSS (MiB), wall time and local disk writes of a command, from GNU time's report.
 measure() {
   local report
   report=$(mktemp)
   /usr/bin/time -v -o "$report" "$@" >/dev/null
   awk -F': ' '/Maximum resident set size/ {rss=$2} /Elapsed \(wall clock\)/ {wall=$2}
-              END {printf "peak RSS %.1f MiB, wall %s", rss/1024, wall}' "$report"
+              /File system outputs/ {blocks=$2}
+              END {printf "peak RSS %.1f MiB, wall %s, disk writes %.1f MiB", rss/1024, wall, blocks*512/1048576}' "$report"
   rm -f "$report"
+}
+
+# s3rver in the background for the run, serving bucket "rss" until file descriptor s3_stdin
+# closes; sets s3_port.
+start_s3rver() {  # work-dir
+  mkdir -p "$1/s3data"
+  mkfifo "$1/s3rver.in"
+  node --openssl-legacy-provider tests/node/s3rver_launcher.mjs "$1/s3data" rss <"$1/s3rver.in" >"$1/s3rver.port" &
+  exec {s3_stdin}>"$1/s3rver.in"
+  until [ -s "$1/s3rver.port" ]; do sleep 0.1; done
+  s3_port=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).port)' "$1/s3rver.port")
 }
 
 load() {  # uri MiB
@@ -52,11 +67,18 @@ for mib in "${sizes[@]}"; do
         node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).uri))')
   load "$src" "$mib"
   storage="file://$work/backups"
-  echo "$mib MiB backup:  $(measure "$build/shardsafe" -q backup --uri "$src" --storage "$storage")"
+  backup_options=()
+  if [ "${SHARDSAFE_RSS_STORAGE:-file}" = s3 ]; then
+    start_s3rver "$work"
+    storage="s3://rss/backups?endpoint=http://127.0.0.1:$s3_port&path_style=true&access_key=S3RVER&secret_key=S3RVER"
+    backup_options=(--compression none)
+  fi
+  echo "$mib MiB backup:  $(measure "$build/shardsafe" -q backup --uri "$src" --storage "$storage" "${backup_options[@]}")"
   id=$("$build/shardsafe" --json list --storage "$storage" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).backups[0].id))')
   echo "$mib MiB restore: $(measure "$build/shardsafe" -q restore --backup "$id" --uri "$dst" --storage "$storage")"
   "$build/shardsafe-sandbox" down --dir "$work/src" >/dev/null
   "$build/shardsafe-sandbox" down --dir "$work/dst" >/dev/null
+  if [ -n "${s3_stdin:-}" ]; then exec {s3_stdin}>&-; wait; unset s3_stdin; fi
   rm -rf "$work"
   trap - EXIT
 done

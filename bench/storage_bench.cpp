@@ -2,9 +2,10 @@
 // command sending the same requests with the same bytes, side by side in one run, plus the
 // driver's peak memory and the bytes a download writes to local disk (restore must write none).
 //
-//   build/bench/storage_bench [--benchmark_...]     SHARDSAFE_BENCH_MIB=256 to change the size
+//   build/bench/storage_bench [--benchmark_...]     SHARDSAFE_BENCH_MIB=256 to change the size,
+//                                                   SHARDSAFE_BENCH_ITERATIONS=11 the iterations
 //
-// Each comparison runs 5 iterations of "curl's transfer, then shardsafe's", alternating so
+// Each comparison runs 7 iterations of "curl's transfer, then shardsafe's", alternating so
 // that the drift of a shared, noisy machine hits both sides alike, and reports the median
 // MiB/s of each side and the median of the per-iteration ratios shardsafe / curl:
 //   UploadSinglePut  `curl -T file` (one PUT) vs the writer opened with upload_part_size >= the
@@ -56,7 +57,7 @@ const std::uint64_t kBytes = (std::getenv("SHARDSAFE_BENCH_MIB") ? std::stoull(s
 constexpr const char* kBucket = "bench";
 constexpr std::uint64_t kPartSize = 8u << 20;  // the driver's default upload_part_size
 constexpr int kPartsInFlight = 4;               // the driver's default upload_concurrency
-constexpr int kIterations = 5;
+const int kIterations = std::getenv("SHARDSAFE_BENCH_ITERATIONS") ? std::stoi(std::getenv("SHARDSAFE_BENCH_ITERATIONS")) : 7;
 
 // s3rver through tests/node/s3rver_launcher.mjs, for the whole run.
 class S3rverProcess {
