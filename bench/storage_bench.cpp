@@ -19,17 +19,18 @@
 // s3rver stores the parts, then CompleteMultipartUpload rewrites the whole object, so there a
 // multipart upload costs about twice a single PUT whatever the client does.
 //
+// Each row runs against s3rver over HTTP and again over HTTPS (a self-signed certificate that
+// curl gets with --cacert, the driver with ca_file).
+//
 // Both sides upload the same file from the page cache; curl's copy is split into part files,
 // and each part's MD5 (its ETag) computed, before any timing. curl signs with --aws-sigv4 and
-// an UNSIGNED-PAYLOAD body hash, while the driver signs each body's SHA-256: that hashing is a
-// cost of the driver and is timed. Every transfer is checked (curl --fail, s3rver's
+// an UNSIGNED-PAYLOAD body hash. The driver does the same over HTTPS (its default there), and
+// over HTTP signs each body's SHA-256: that hashing is a cost of the driver and is timed. Every transfer is checked (curl --fail, s3rver's
 // CompleteMultipartUploadResult, the object's size afterwards), so a failure cannot look fast.
 // Downloads discard their bytes, so the process's peak RSS (VmHWM, reset before each
 // shardsafe transfer) is the driver's buffers: about upload_part_size x (upload_concurrency
 // + 1) when writing, a few download chunks when reading.
 #include <benchmark/benchmark.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -45,10 +46,13 @@
 
 #include "storage/hash.h"
 #include "storage/open.h"
+#include "storage/s3rver.h"
 
 namespace {
 
 using namespace shardsafe::storage;
+using shardsafe::storage::testing::S3rver;
+using shardsafe::storage::testing::SelfSignedCertificate;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
@@ -59,57 +63,41 @@ constexpr std::uint64_t kPartSize = 8u << 20;  // the driver's default upload_pa
 constexpr int kPartsInFlight = 4;               // the driver's default upload_concurrency
 const int kIterations = std::getenv("SHARDSAFE_BENCH_ITERATIONS") ? std::stoi(std::getenv("SHARDSAFE_BENCH_ITERATIONS")) : 7;
 
-// s3rver through tests/node/s3rver_launcher.mjs, for the whole run.
-class S3rverProcess {
+// s3rver over HTTP and over HTTPS (a self-signed certificate both sides are given as the CA),
+// each for the whole run, with what curl and the driver need to reach it.
+class Endpoint {
  public:
-  S3rverProcess() {
-    char dir[] = "/tmp/shardsafe-bench-XXXXXX";
-    data_ = ::mkdtemp(dir);
-    int to_child[2];
-    int from_child[2];
-    if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) std::abort();
-    const auto launcher = (fs::path(__FILE__).parent_path().parent_path() / "tests/node/s3rver_launcher.mjs").string();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(to_child[0], STDIN_FILENO);
-      ::dup2(from_child[1], STDOUT_FILENO);
-      ::close(to_child[1]);
-      ::close(from_child[0]);
-      ::execlp("node", "node", "--openssl-legacy-provider", launcher.c_str(), data_.c_str(), kBucket,
-               static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(to_child[0]);
-    ::close(from_child[1]);
-    stdin_ = to_child[1];
-    std::string line;
-    char c;
-    while (::read(from_child[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(from_child[0]);
-    port_ = std::stoi(line.substr(line.find(':') + 1));
+  explicit Endpoint(const SelfSignedCertificate* tls)
+      : server_(kBucket, tls), ca_file_(tls != nullptr ? tls->certificate_file() : "") {}
+
+  std::unique_ptr<Storage> storage(const std::string& parameters = "") const {
+    return open_storage("s3://" + std::string(kBucket) + "/bench?endpoint=" + server_.endpoint() +
+                        "&path_style=true&access_key=S3RVER&secret_key=S3RVER" +
+                        (ca_file_.empty() ? "" : "&ca_file=" + ca_file_) + parameters);
   }
-  ~S3rverProcess() {
-    ::close(stdin_);
-    ::waitpid(pid_, nullptr, 0);
-    fs::remove_all(data_);
+  // curl's options for every request: s3rver's credentials, SigV4 with an unsigned payload.
+  std::string curl() const {
+    return "curl -sS --no-progress-meter --fail --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER "
+           "-H \"x-amz-content-sha256: UNSIGNED-PAYLOAD\" " +
+           (ca_file_.empty() ? "" : "--cacert " + ca_file_ + " ");
   }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string object_url(const std::string& key) const {
+    return server_.endpoint() + "/" + kBucket + "/bench/" + key;
+  }
 
  private:
-  std::string data_;
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  int port_ = 0;
+  S3rver server_;
+  std::string ca_file_;
 };
 
-S3rverProcess& server() {
-  static S3rverProcess instance;
+const Endpoint& http() {
+  static const Endpoint instance(nullptr);
   return instance;
 }
-
-std::unique_ptr<Storage> storage(const std::string& parameters = "") {
-  return open_storage("s3://" + std::string(kBucket) + "/bench?endpoint=" + server().endpoint() +
-                      "&path_style=true&access_key=S3RVER&secret_key=S3RVER" + parameters);
+const Endpoint& https() {
+  static const SelfSignedCertificate certificate;
+  static const Endpoint instance(&certificate);
+  return instance;
 }
 
 // The bytes both sides upload: incompressible, in one file and split into the driver's parts
@@ -182,13 +170,6 @@ class NullSink : public Sink {
   std::exit(1);
 }
 
-std::string curl_base() {
-  return "curl -sS --no-progress-meter --fail --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER "
-         "-H \"x-amz-content-sha256: UNSIGNED-PAYLOAD\" ";
-}
-
-std::string object_url(const std::string& key) { return server().endpoint() + "/" + kBucket + "/bench/" + key; }
-
 void run_or_die(const std::string& command) {
   if (std::system(command.c_str()) != 0) die(command);
 }
@@ -219,11 +200,11 @@ void expect_full_object(Storage& s3, const std::string& key) {
 }
 
 // The driver's multipart upload of the part files, made by the curl command.
-void curl_multipart_upload(const std::string& key) {
-  const auto url = object_url(key);
+void curl_multipart_upload(const Endpoint& endpoint, const std::string& key) {
+  const auto url = endpoint.object_url(key);
   const auto& files = upload_files();
-  const auto upload_id = xml_value(output_or_die(curl_base() + "-X POST \"" + url + "?uploads\""), "UploadId");
-  auto parts = curl_base() + "--parallel --parallel-max " + std::to_string(kPartsInFlight);
+  const auto upload_id = xml_value(output_or_die(endpoint.curl() + "-X POST \"" + url + "?uploads\""), "UploadId");
+  auto parts = endpoint.curl() + "--parallel --parallel-max " + std::to_string(kPartsInFlight);
   std::string complete = "<CompleteMultipartUpload>";
   for (std::size_t i = 0; i < files.parts().size(); ++i) {
     const auto number = std::to_string(i + 1);
@@ -234,7 +215,7 @@ void curl_multipart_upload(const std::string& key) {
   complete += "</CompleteMultipartUpload>";
   run_or_die(parts);
   const auto result =
-      output_or_die(curl_base() + "--data-binary '" + complete + "' \"" + url + "?uploadId=" + upload_id + "\"");
+      output_or_die(endpoint.curl() + "--data-binary '" + complete + "' \"" + url + "?uploadId=" + upload_id + "\"");
   if (result.find("<CompleteMultipartUploadResult") == std::string::npos) die("CompleteMultipartUpload: " + result);
 }
 
@@ -322,43 +303,50 @@ void run_side_by_side(benchmark::State& state, const std::string& name, Curl cur
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kBytes));
 }
 
-void UploadSinglePut(benchmark::State& state) {
+// Each benchmark takes its row's name and the endpoint (http or https) it runs against.
+using EndpointOf = const Endpoint& (*)();
+
+void UploadSinglePut(benchmark::State& state, const char* name, EndpointOf endpoint_of) {
+  const auto& endpoint = endpoint_of();
   // A part as large as the object (S3's minimum part is 5 MiB): the writer's one PUT at commit.
-  auto s3 = storage("&upload_part_size=" + std::to_string(std::max<std::uint64_t>(kBytes, 5u << 20)));
+  auto s3 = endpoint.storage("&upload_part_size=" + std::to_string(std::max<std::uint64_t>(kBytes, 5u << 20)));
   run_side_by_side(
-      state, "UploadSinglePut",
+      state, name,
       [&] {
-        return timed_upload(*s3, "curl-single", [] {
-          run_or_die(curl_base() + "-o /dev/null -T " + upload_files().whole().string() + " \"" +
-                     object_url("curl-single") + "\"");
+        return timed_upload(*s3, "curl-single", [&] {
+          run_or_die(endpoint.curl() + "-o /dev/null -T " + upload_files().whole().string() + " \"" +
+                     endpoint.object_url("curl-single") + "\"");
         });
       },
       [&] { return timed_upload(*s3, "shardsafe-single", [&] { shardsafe_upload(*s3, "shardsafe-single"); }); });
 }
 
-void UploadMultipart(benchmark::State& state) {
+void UploadMultipart(benchmark::State& state, const char* name, EndpointOf endpoint_of) {
   if (kBytes <= kPartSize) {
     state.SkipWithError("SHARDSAFE_BENCH_MIB must exceed 8 (one part) for a multipart upload");
     return;
   }
+  const auto& endpoint = endpoint_of();
   // The defaults, spelled out so that curl's side keeps matching them.
-  auto s3 = storage("&upload_part_size=" + std::to_string(kPartSize) +
-                    "&upload_concurrency=" + std::to_string(kPartsInFlight));
+  auto s3 = endpoint.storage("&upload_part_size=" + std::to_string(kPartSize) +
+                             "&upload_concurrency=" + std::to_string(kPartsInFlight));
   run_side_by_side(
-      state, "UploadMultipart",
-      [&] { return timed_upload(*s3, "curl-multipart", [] { curl_multipart_upload("curl-multipart"); }); },
+      state, name,
+      [&] { return timed_upload(*s3, "curl-multipart", [&] { curl_multipart_upload(endpoint, "curl-multipart"); }); },
       [&] { return timed_upload(*s3, "shardsafe-multipart", [&] { shardsafe_upload(*s3, "shardsafe-multipart"); }); });
 }
 
-void Download(benchmark::State& state) {
-  auto s3 = storage();
+void Download(benchmark::State& state, const char* name, EndpointOf endpoint_of) {
+  const auto& endpoint = endpoint_of();
+  auto s3 = endpoint.storage();
   // One object for both sides, put there untimed.
-  run_or_die(curl_base() + "-o /dev/null -T " + upload_files().whole().string() + " \"" + object_url("download") + "\"");
+  run_or_die(endpoint.curl() + "-o /dev/null -T " + upload_files().whole().string() + " \"" +
+             endpoint.object_url("download") + "\"");
   expect_full_object(*s3, "download");
   std::uint64_t disk_bytes = 0;  // written by this process during shardsafe's downloads
   run_side_by_side(
-      state, "Download",
-      [] { return seconds_of([] { run_or_die(curl_base() + "-o /dev/null \"" + object_url("download") + "\""); }); },
+      state, name,
+      [&] { return seconds_of([&] { run_or_die(endpoint.curl() + "-o /dev/null \"" + endpoint.object_url("download") + "\""); }); },
       [&] {
         NullSink sink;
         const auto written_before = bytes_written_to_disk();
@@ -370,23 +358,31 @@ void Download(benchmark::State& state) {
   state.counters["disk_bytes_written"] = static_cast<double>(disk_bytes);
 }
 
-// Each transfer is seconds long: a few iterations are plenty.
-BENCHMARK(UploadSinglePut)->Iterations(kIterations)->Unit(benchmark::kMillisecond)->UseManualTime();
-BENCHMARK(UploadMultipart)->Iterations(kIterations)->Unit(benchmark::kMillisecond)->UseManualTime();
-BENCHMARK(Download)->Iterations(kIterations)->Unit(benchmark::kMillisecond)->UseManualTime();
+// Each transfer is seconds long: a few iterations are plenty. Over HTTPS the driver sends
+// UNSIGNED-PAYLOAD, as curl does throughout; over HTTP it signs each body's SHA-256.
+#define SIDE_BY_SIDE(function, scheme) \
+  BENCHMARK_CAPTURE(function, scheme, #function " " #scheme, scheme) \
+      ->Iterations(kIterations)                                        \
+      ->Unit(benchmark::kMillisecond)                                  \
+      ->UseManualTime()
+SIDE_BY_SIDE(UploadSinglePut, http);
+SIDE_BY_SIDE(UploadMultipart, http);
+SIDE_BY_SIDE(Download, http);
+SIDE_BY_SIDE(UploadSinglePut, https);
+SIDE_BY_SIDE(UploadMultipart, https);
+SIDE_BY_SIDE(Download, https);
 
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  server();
   upload_files();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   std::printf("\n%llu MiB per transfer to s3rver on loopback; medians of %d alternating iterations\n",
               static_cast<unsigned long long>(kBytes >> 20), kIterations);
   for (const auto& [name, result] : comparisons) {
-    std::printf("%-16s shardsafe %7.1f MiB/s  curl %7.1f MiB/s  ratio %.2f  peak RSS %.0f MiB\n", name.c_str(),
+    std::printf("%-22s shardsafe %7.1f MiB/s  curl %7.1f MiB/s  ratio %.2f  peak RSS %.0f MiB\n", name.c_str(),
                 result.shardsafe_mib_s, result.curl_mib_s, result.ratio, result.peak_mib);
   }
   return 0;

@@ -145,6 +145,9 @@ HttpResponse HttpClient::perform(const HttpRequest& request, const std::string& 
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
     curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
     curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    // Bodies are megabytes: curl's default 64 KiB upload buffer meant a read callback and a
+    // send() per 64 KiB, which left a single PUT at 0.86-0.88x the curl command's speed.
+    curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
   } else if (request.method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
