@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <set>
 #include <utility>
 
 #include "common/error.h"
@@ -56,11 +57,18 @@ void fsync_or_throw(int fd, const fs::path& path) {
   if (::fsync(fd) != 0) throw_errno("fsync of", path, errno);
 }
 
-void fsync_directory(const fs::path& directory) {
+// `may_be_gone`: the directory was left empty, so a removal may have pruned it meanwhile,
+// which makes the entry it lost durable as well.
+void fsync_directory(const fs::path& directory, bool may_be_gone = false) {
   Fd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 && may_be_gone && errno == ENOENT) return;
   if (fd.get() < 0) throw_errno("opening directory", directory, errno);
   fsync_or_throw(fd.get(), directory);
 }
+
+// How often a write or rename creates its directories again after a concurrent removal pruned
+// them before its file was in place; each retry loses only a race of a few microseconds.
+constexpr int kCreateAttempts = 10;
 
 std::string random_suffix() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
@@ -84,18 +92,15 @@ std::chrono::system_clock::time_point modified_time(const struct stat& st) {
 class FsWriter : public Writer {
  public:
   FsWriter(fs::path target) : target_(std::move(target)) {
-    // Directories this writer creates must reach the disk too, so remember the deepest one
-    // that already exists: commit() fsyncs every directory from the target's up to it.
-    existing_ancestor_ = target_.parent_path();
-    while (!fs::exists(existing_ancestor_) && existing_ancestor_.has_parent_path() &&
-           existing_ancestor_ != existing_ancestor_.parent_path()) {
-      existing_ancestor_ = existing_ancestor_.parent_path();
-    }
-    std::error_code ignored;
-    fs::create_directories(target_.parent_path(), ignored);
     temp_ = target_.parent_path() / ("." + target_.filename().string() + std::string(kTempMarker) + random_suffix());
-    fd_ = Fd(::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (fd_.get() < 0) throw_errno("creating", temp_, errno);
+    // A removal in another thread or process may prune the directories just created (see
+    // FsStorage::remove) before the temporary file is in them: then create them again.
+    for (int attempt = 1;; ++attempt) {
+      create_parent_directories();
+      fd_ = Fd(::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      if (fd_.get() >= 0) break;
+      if (errno != ENOENT || attempt == kCreateAttempts) throw_errno("creating", temp_, errno);
+    }
     buffer_.reserve(kBufferSize);
   }
   ~FsWriter() override { abort(); }
@@ -169,6 +174,18 @@ class FsWriter : public Writer {
 
   fs::path target_;
   fs::path existing_ancestor_;
+  // Directories this writer creates must reach the disk too, so it remembers the deepest one
+  // that already exists: commit() fsyncs every directory from the target's up to it.
+  void create_parent_directories() {
+    existing_ancestor_ = target_.parent_path();
+    while (!fs::exists(existing_ancestor_) && existing_ancestor_.has_parent_path() &&
+           existing_ancestor_ != existing_ancestor_.parent_path()) {
+      existing_ancestor_ = existing_ancestor_.parent_path();
+    }
+    std::error_code ignored;
+    fs::create_directories(target_.parent_path(), ignored);
+  }
+
   fs::path temp_;
   Fd fd_;
   std::vector<std::uint8_t> buffer_;
@@ -285,23 +302,41 @@ ListPage FsStorage::list(const std::string& prefix, const std::string& continuat
 }
 
 void FsStorage::remove(const std::vector<std::string>& keys) {
+  std::set<fs::path, std::greater<>> parents;  // deepest first
   for (const auto& key : keys) {
     const auto path = path_of(key);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) throw_errno("removing", path, errno);
+    parents.insert(path.parent_path());
+  }
+  for (const auto& parent : parents) prune_empty_directories(parent);
+}
+
+void FsStorage::prune_empty_directories(fs::path directory) const {
+  for (; is_below_root(directory); directory = directory.parent_path()) {
+    if (::rmdir(directory.c_str()) != 0) return;  // not empty, or already gone
   }
 }
 
 void FsStorage::rename(const std::string& from, const std::string& to) {
   const auto source = path_of(from);
   const auto target = path_of(to);
-  std::error_code ignored;
-  fs::create_directories(target.parent_path(), ignored);
-  if (::rename(source.c_str(), target.c_str()) != 0) {
+  for (int attempt = 1;; ++attempt) {
+    std::error_code ignored;
+    fs::create_directories(target.parent_path(), ignored);
+    if (::rename(source.c_str(), target.c_str()) == 0) break;
+    if (errno == ENOENT && fs::exists(source) && attempt < kCreateAttempts) continue;  // a removal pruned the target's directory
     if (errno == ENOENT) throw Error(ErrorCode::kNotFound, "object \"" + from + "\" not found");
     throw_errno("renaming into", target, errno);
   }
   fsync_directory(target.parent_path());
-  if (source.parent_path() != target.parent_path()) fsync_directory(source.parent_path());
+  if (source.parent_path() != target.parent_path()) {
+    fsync_directory(source.parent_path(), true);
+    prune_empty_directories(source.parent_path());
+  }
+}
+
+bool FsStorage::is_below_root(const fs::path& path) const {
+  return path.native().size() > root_.native().size() && path.native().starts_with(root_.native());
 }
 
 std::string FsStorage::describe() const { return "file://" + root_.string(); }

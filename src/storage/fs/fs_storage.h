@@ -3,7 +3,7 @@
 // Writes go to a temporary file in the object's own directory (".<name>.shardsafe-tmp-<rand>"),
 // which is fsync'ed, renamed over the key and followed by an fsync of the directory, so a
 // crash leaves either the old object or the new one, never a torn file. Temporary files are
-// never listed. Directories are created on demand.
+// never listed. Directories are created on demand, and removed once removals empty them.
 #pragma once
 
 #include <filesystem>
@@ -30,6 +30,12 @@ class FsStorage : public Storage {
 
  private:
   std::filesystem::path path_of(const std::string& key) const;
+  bool is_below_root(const std::filesystem::path& path) const;  // strictly: never the root itself
+  // Removes `directory` and its ancestors below the root while they are empty, so that removals
+  // and renames leave no tree of empty directories behind (a deleted backup's, for one).
+  // rmdir() only removes an empty directory; a writer that loses the race to put a file in one
+  // creates it again.
+  void prune_empty_directories(std::filesystem::path directory) const;
 
   std::filesystem::path root_;
   std::size_t list_page_size_;
