@@ -5,10 +5,13 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "dump/fingerprint.h"
 #include "mongo/client.h"
+#include "storage/s3rver.h"
 #include "support/sandbox.h"
 
 namespace shardsafe {
@@ -113,6 +116,48 @@ TEST_F(CliTest, ErrorsNameTheProblemAndMapToExitCodes) {
   const auto json_error = shardsafe("--json describe --backup nope " + storage_);
   EXPECT_EQ(json_error.exit_code, 3);
   EXPECT_EQ(last_json(json_error.out).at("error").at("code"), "not_found") << json_error.out;
+}
+
+// S3 storage as an operator sets it up: the URL and its settings in the config file, the key
+// in an environment variable. Secrets appear in no output.
+TEST_F(CliTest, S3StorageFromTheConfigFileWithTheKeyFromTheEnvironment) {
+  storage::testing::S3rver s3("cli-bucket");
+  const auto config = (dir_.path() / "shardsafe.yaml").string();
+  std::ofstream(config) << "storage:\n  url: s3://cli-bucket/prod\n  endpoint: " << s3.endpoint()
+                        << "\n  path_style: true\n  access_key: " << storage::testing::kS3rverAccessKey
+                        << "\n  secret_key: " << storage::testing::kS3rverSecretKey << "\n";
+  const std::string key(64, 'c');
+  ::setenv("SHARDSAFE_CLI_TEST_KEY", key.c_str(), 1);
+  const auto storage = " --config " + config + " --encryption-key-env SHARDSAFE_CLI_TEST_KEY";
+  std::string everything_printed;
+  const auto run = [&](const std::string& arguments) {
+    auto result = shardsafe(arguments);
+    everything_printed += result.out;
+    return result;
+  };
+
+  const auto backup = run("--json backup --uri '" + source_.uri() + "'" + storage);
+  ASSERT_EQ(backup.exit_code, 0) << backup.out;
+  const std::string id = last_json(backup.out).at("id");
+  const auto listed = last_json(run("--json list --config " + config).out);
+  ASSERT_EQ(listed.at("backups").size(), 1u);
+  EXPECT_TRUE(listed.at("backups")[0].at("encrypted").get<bool>());
+  EXPECT_TRUE(last_json(run("--json verify --backup " + id + " --config " + config).out).at("ok").get<bool>());
+
+  SandboxReplSet target({.name = "clis3", .members = 1});
+  const auto keyless = run("restore --backup " + id + " --uri '" + target.uri() + "' --config " + config);
+  EXPECT_EQ(keyless.exit_code, 8) << keyless.out;
+  const auto restore = run("restore --backup " + id + " --uri '" + target.uri() + "'" + storage);
+  ASSERT_EQ(restore.exit_code, 0) << restore.out;
+  mongo::Client source{mongo::Uri(source_.uri())};
+  mongo::Client restored{mongo::Uri(target.uri())};
+  EXPECT_EQ(dump::fingerprint(restored), dump::fingerprint(source));
+
+  EXPECT_EQ(run("delete --backup " + id + " --config " + config).exit_code, 0);
+  EXPECT_EQ(last_json(run("--json list --config " + config).out).at("backups").size(), 0u);
+  EXPECT_EQ(everything_printed.find(storage::testing::kS3rverSecretKey), std::string::npos) << everything_printed;
+  EXPECT_EQ(everything_printed.find(key), std::string::npos) << everything_printed;
+  ::unsetenv("SHARDSAFE_CLI_TEST_KEY");
 }
 
 }  // namespace
