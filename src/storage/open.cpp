@@ -187,7 +187,11 @@ s3::S3Config s3_config_from_url(const std::string& url, const StorageSettings& s
   config.retry.base_delay = std::chrono::milliseconds(number(url, merged, "retry_base_ms", 200, 0));
   config.timeouts.connect = std::chrono::milliseconds(number(url, merged, "connect_timeout_ms", 10'000, 1));
   config.timeouts.stall = std::chrono::seconds(number(url, merged, "stall_timeout_s", 60, 1));
-  config.sign_payload = boolean(url, merged, "sign_payload", !config.endpoint.starts_with("https://"));
+  // OSS's S3-compatible API wants the SHA-256 of every PUT and POST body (its error
+  // 0002-00000427); elsewhere TLS protects the body, and the AWS SDKs leave it unsigned.
+  const bool oss = parsed.scheme == "oss";
+  config.sign_payload = boolean(url, merged, "sign_payload", oss || !config.endpoint.starts_with("https://"));
+  if (oss && !config.sign_payload) bad_url(url, "OSS refuses uploads without a signed payload (sign_payload=false)");
   config.ca_file = value_or(merged, "ca_file", "");
   if (!config.ca_file.empty() && !std::filesystem::is_regular_file(config.ca_file)) {
     bad_url(url, "ca_file \"" + config.ca_file + "\" is not a file");

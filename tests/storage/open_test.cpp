@@ -62,13 +62,17 @@ TEST_F(OpenStorage, S3UrlParametersAndDefaults) {
 }
 
 // As the AWS SDKs: the payload is hashed into the signature over plain HTTP only, since TLS
-// already protects it; either way can be asked for.
+// already protects it; either way can be asked for, except from OSS.
 TEST_F(OpenStorage, PayloadIsSignedOverHttpOnlyByDefault) {
   const StorageSettings keys{{"access_key", "AK"}, {"secret_key", "SK"}};
   EXPECT_TRUE(s3_config_from_url("s3://b-1?endpoint=http://minio:9000", keys).sign_payload);
   EXPECT_FALSE(s3_config_from_url("s3://b-1", keys).sign_payload);
   EXPECT_FALSE(s3_config_from_url("s3://b-1?endpoint=http://minio:9000&sign_payload=false", keys).sign_payload);
   EXPECT_TRUE(s3_config_from_url("s3://b-1?sign_payload=true", keys).sign_payload);
+  // OSS wants the SHA-256 of every PUT and POST body, over HTTPS too.
+  EXPECT_TRUE(s3_config_from_url("oss://b-1?region=cn-beijing", keys).sign_payload);
+  EXPECT_EQ(error_code_of([&] { s3_config_from_url("oss://b-1?region=cn-beijing&sign_payload=false", keys); }),
+            ErrorCode::kBadUri);
 }
 
 TEST_F(OpenStorage, StorageClassAndServerSideEncryption) {

@@ -32,7 +32,8 @@ struct S3Config {
   int list_page_size = 1000;                   // ListObjectsV2 max-keys
   // The payload's SHA-256 in each signature, so the server rejects a body changed on the way.
   // Over HTTPS TLS already does that, and the AWS SDKs send UNSIGNED-PAYLOAD there to spare
-  // hashing every byte once more before the request can start: the default follows them.
+  // hashing every byte once more before the request can start: the default follows them,
+  // except for OSS, which requires the hash of every PUT and POST body.
   bool sign_payload = true;
   std::string ca_file;  // PEM bundle for an endpoint whose certificate a private CA signed
   // Sent with every object written (PUT, CreateMultipartUpload, and CopyObject, which would
