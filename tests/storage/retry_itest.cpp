@@ -101,6 +101,26 @@ TEST_F(Retries, MultipartPartsAreRetried) {
   EXPECT_EQ(proxy_->faults_injected(), 2);
 }
 
+// The server completed the upload but its answer was lost on the way: the retried
+// CompleteMultipartUpload finds no such upload any more. The object is there, whole, so the
+// commit must succeed.
+TEST_F(Retries, CompletionWhoseAnswerWasLostIsConfirmed) {
+  auto s3 = storage();
+  const auto bytes = random_bytes(11 * 1024 * 1024, 8);
+  proxy_->add({Fault::kTruncateBody, "POST", "uploadId=", 1});
+  put(*s3, "completed", bytes);
+  EXPECT_EQ(proxy_->faults_injected(), 1);
+  EXPECT_EQ(read_object(*s3, "completed"), bytes);
+
+  // Another upload to the same key that never completes is not mistaken for the one before.
+  proxy_->add({Fault::kInternalError, "POST", "uploadId=", -1});
+  std::string message;
+  EXPECT_EQ(error_code_of([&] { put(*s3, "completed", random_bytes(11 * 1024 * 1024, 9)); }, &message),
+            ErrorCode::kStorage);
+  EXPECT_NE(message.find("CompleteMultipartUpload"), std::string::npos) << message;
+  EXPECT_EQ(read_object(*s3, "completed"), bytes);
+}
+
 TEST_F(Retries, ExhaustedRetriesFailNamingTheObject) {
   auto s3 = storage(3);
   proxy_->add({Fault::kInternalError, "PUT", "", -1});

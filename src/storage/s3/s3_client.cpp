@@ -1,5 +1,8 @@
 #include "storage/s3/s3_client.h"
 
+#include <openssl/rand.h>
+
+#include <array>
 #include <ctime>
 
 #include "common/error.h"
@@ -46,6 +49,17 @@ std::pair<std::string, std::string> split_endpoint(const std::string& endpoint) 
   const auto host_end = endpoint.find('/', host_start);
   const auto host = endpoint.substr(host_start, host_end - host_start);
   return {endpoint.substr(0, host_start) + host, host};
+}
+
+// Metadata of objects made by a multipart upload: the upload's token.
+constexpr const char* kUploadTokenHeader = "x-amz-meta-shardsafe-upload";
+
+std::string random_token() {
+  std::array<std::uint8_t, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    throw Error(ErrorCode::kInternal, "no random bytes for a multipart upload token");
+  }
+  return to_hex(bytes);
 }
 
 }  // namespace
@@ -117,6 +131,9 @@ std::optional<ObjectHead> S3Client::head_object(const std::string& key) {
   if (const auto date = response.headers.find("last-modified"); date != response.headers.end()) {
     head.modified = parse_http_date(date->second);
   }
+  if (const auto token = response.headers.find(kUploadTokenHeader); token != response.headers.end()) {
+    head.upload_token = token->second;
+  }
   return head;
 }
 
@@ -185,12 +202,16 @@ void S3Client::copy_object(const std::string& from, const std::string& to) {
   if (xml_root(response.body) == "Error") fail(500, response.body, what);
 }
 
-std::string S3Client::create_multipart_upload(const std::string& key) {
+MultipartUpload S3Client::create_multipart_upload(const std::string& key) {
   const auto what = "s3 CreateMultipartUpload " + quoted(key);
-  const auto response = call({"POST", key, {{"uploads", ""}}, object_headers(), {}}, what);
+  MultipartUpload upload{"", random_token()};
+  auto headers = object_headers();
+  headers.emplace_back(kUploadTokenHeader, upload.token);
+  const auto response = call({"POST", key, {{"uploads", ""}}, headers, {}}, what);
   auto id = xml_text(response.body, "UploadId");
   if (!id || id->empty()) throw Error(ErrorCode::kStorage, what + ": no UploadId in the response");
-  return *id;
+  upload.id = *id;
+  return upload;
 }
 
 std::string S3Client::upload_part(const std::string& key, const std::string& upload_id, int part_number,
@@ -203,7 +224,7 @@ std::string S3Client::upload_part(const std::string& key, const std::string& upl
   return etag->second;
 }
 
-void S3Client::complete_multipart_upload(const std::string& key, const std::string& upload_id,
+void S3Client::complete_multipart_upload(const std::string& key, const MultipartUpload& upload,
                                          const std::vector<std::string>& etags) {
   std::string body = "<CompleteMultipartUpload>";
   for (std::size_t i = 0; i < etags.size(); ++i) {
@@ -212,8 +233,31 @@ void S3Client::complete_multipart_upload(const std::string& key, const std::stri
   }
   body += "</CompleteMultipartUpload>";
   const auto what = "s3 CompleteMultipartUpload " + quoted(key);
-  const auto response = call({"POST", key, {{"uploadId", upload_id}}, {}, as_bytes(body)}, what);
-  if (xml_root(response.body) == "Error") fail(500, response.body, what);
+  // An attempt whose answer was lost may have completed the upload; the next one then fails
+  // (NoSuchUpload on S3 and MinIO, an internal error on some servers) although the object is
+  // there. So after the first attempt, the object is checked for this upload's token.
+  bool attempted = false;
+  const auto completed_before = [&] {
+    if (!attempted) return false;
+    const auto head = head_object(key);
+    return head && head->upload_token == upload.token;
+  };
+  try {
+    config_.retry.run(what, [&] {
+      if (completed_before()) return;
+      attempted = true;
+      const auto response = send({"POST", key, {{"uploadId", upload.id}}, {}, as_bytes(body)}, what);
+      if (xml_root(response.body) == "Error") fail(500, response.body, what);
+    });
+  } catch (const Error&) {
+    bool completed = false;
+    try {
+      completed = completed_before();
+    } catch (const Error&) {
+      // The check failed too: the completion's own error says more.
+    }
+    if (!completed) throw;
+  }
 }
 
 void S3Client::abort_multipart_upload(const std::string& key, const std::string& upload_id) {

@@ -49,6 +49,15 @@ struct ObjectHead {
   std::uint64_t size = 0;
   std::string etag;
   std::chrono::system_clock::time_point modified;
+  std::string upload_token;  // x-amz-meta-shardsafe-upload: the MultipartUpload that made it
+};
+
+// A multipart upload in progress. Its random `token` also goes into the object's metadata, so
+// that a completion whose answer was lost can be recognised: the server may well refuse to
+// complete the same upload twice.
+struct MultipartUpload {
+  std::string id;
+  std::string token;
 };
 
 struct ListResult {
@@ -71,11 +80,13 @@ class S3Client {
   void delete_objects(const std::vector<std::string>& keys);
   void copy_object(const std::string& from, const std::string& to);
 
-  std::string create_multipart_upload(const std::string& key);
+  MultipartUpload create_multipart_upload(const std::string& key);
   // Returns the part's ETag.
   std::string upload_part(const std::string& key, const std::string& upload_id, int part_number,
                           std::span<const std::uint8_t> body);
-  void complete_multipart_upload(const std::string& key, const std::string& upload_id,
+  // Retried like every call; an attempt that fails after an earlier one may have completed
+  // the upload checks the object for the upload's token first.
+  void complete_multipart_upload(const std::string& key, const MultipartUpload& upload,
                                  const std::vector<std::string>& etags);
   void abort_multipart_upload(const std::string& key, const std::string& upload_id);
 

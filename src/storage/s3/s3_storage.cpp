@@ -99,13 +99,13 @@ class S3Writer : public Writer {
   void commit() override {
     if (committed_) return;
     try {
-      if (upload_id_.empty()) {
+      if (upload_.id.empty()) {
         client_->put_object(key_, buffer_);
       } else {
         if (!buffer_.empty()) submit_part();
         for (auto& part : in_flight_) etags_.push_back(part.get());
         in_flight_.clear();
-        client_->complete_multipart_upload(key_, upload_id_, etags_);
+        client_->complete_multipart_upload(key_, upload_, etags_);
       }
     } catch (...) {
       abort();
@@ -123,9 +123,9 @@ class S3Writer : public Writer {
     }
     in_flight_.clear();
     buffers_->give_back(std::move(buffer_));
-    if (upload_id_.empty()) return;
+    if (upload_.id.empty()) return;
     try {
-      client_->abort_multipart_upload(key_, upload_id_);
+      client_->abort_multipart_upload(key_, upload_.id);
     } catch (const std::exception& error) {
       // Logged, not thrown: abort() must not throw. A bucket lifecycle rule for incomplete
       // multipart uploads collects what is left.
@@ -135,7 +135,7 @@ class S3Writer : public Writer {
 
  private:
   void submit_part() {
-    if (upload_id_.empty()) upload_id_ = client_->create_multipart_upload(key_);
+    if (upload_.id.empty()) upload_ = client_->create_multipart_upload(key_);
     // Bounded memory: wait for the oldest part before starting one more than allowed.
     while (static_cast<int>(in_flight_.size()) >= std::max(1, client_->config().upload_concurrency)) {
       auto oldest = std::move(in_flight_.front());
@@ -146,7 +146,7 @@ class S3Writer : public Writer {
     slots_->take();
     try {
       in_flight_.push_back(std::async(std::launch::async, [client = client_, buffers = buffers_, slots = slots_,
-                                                           key = key_, id = upload_id_, number,
+                                                           key = key_, id = upload_.id, number,
                                                            body = std::move(buffer_)]() mutable {
         const struct GiveBack {
           TransferSlots& slots;
@@ -169,7 +169,7 @@ class S3Writer : public Writer {
   std::string key_;
   std::size_t part_size_;
   std::vector<std::uint8_t> buffer_;
-  std::string upload_id_;
+  MultipartUpload upload_;
   int parts_started_ = 0;
   std::deque<std::future<std::string>> in_flight_;  // parts in upload order
   std::vector<std::string> etags_;                  // of parts done, in order
