@@ -67,8 +67,9 @@ void fsync_directory(const fs::path& directory, bool may_be_gone = false) {
 }
 
 // How often a write or rename creates its directories again after a concurrent removal pruned
-// them before its file was in place; each retry loses only a race of a few microseconds.
-constexpr int kCreateAttempts = 10;
+// them before its file was in place. Each attempt costs microseconds; a busy machine that
+// deschedules the writer between mkdir and open can make it lose several in a row.
+constexpr int kCreateAttempts = 100;
 
 std::string random_suffix() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
