@@ -51,7 +51,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // CLI11 prints the message (or the help); its own codes (105, 106...) become the
+    // documented exit code for bad arguments.
+    const int cli11_code = app.exit(error);
+    return cli11_code == 0 ? 0 : shardsafe::error_code_info(shardsafe::ErrorCode::kInvalidArgument).exit_code;
   } catch (const shardsafe::Error& error) {
     return report_error(context, error);
   } catch (const std::exception& error) {

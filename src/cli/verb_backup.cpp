@@ -16,7 +16,7 @@ struct BackupFlags {
   std::string compression = "zstd";
   int compression_level = 3;
   int compression_threads = 0;
-  std::uint64_t part_size_mib = 512;
+  std::uint64_t part_size = 512ull << 20;
 };
 
 nlohmann::json describe_result(const catalog::Manifest& manifest) {
@@ -37,7 +37,7 @@ void run(const BackupFlags& flags, const Context& context) {
   request.dump.stream.compression = storage::parse_compression(flags.compression);
   request.dump.stream.compression_level = flags.compression_level;
   request.dump.stream.compression_threads = flags.compression_threads;
-  request.dump.stream.part_size = flags.part_size_mib * 1024 * 1024;
+  request.dump.stream.part_size = flags.part_size;
   request.dump.stream.encryption = context.encryption_key();
   Progress progress;
   catalog::Manifest manifest;
@@ -63,8 +63,10 @@ void add_backup_verb(CLI::App& app, Context& context) {
   verb->add_option("--compression", flags->compression, "zstd (default), gzip (mongodump --gzip tree) or none");
   verb->add_option("--compression-level", flags->compression_level, "compression level");
   verb->add_option("--compression-threads", flags->compression_threads, "zstd worker threads per stream (0 = inline)");
-  verb->add_option("--part-size-mib", flags->part_size_mib, "split stored objects larger than this (MiB)")
-      ->check(CLI::Range(1, 5 * 1024 * 1024));
+  // S3 takes objects of up to 5 TiB; parts under 1 MiB would only multiply requests.
+  verb->add_option("--part-size", flags->part_size, "split stored streams larger than this (512MiB, 1GiB, bytes)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::uint64_t{1} << 20, std::uint64_t{5} << 40));
   add_storage_options(*verb, context);
   add_key_options(*verb, context);
   verb->callback([flags, &context] { run(*flags, context); });

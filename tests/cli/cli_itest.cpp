@@ -109,6 +109,10 @@ TEST_F(CliTest, ErrorsNameTheProblemAndMapToExitCodes) {
   EXPECT_NE(bad_uri.out.find("invalid MongoDB URI"), std::string::npos) << bad_uri.out;
   EXPECT_EQ(bad_uri.out.find("hunter2"), std::string::npos) << bad_uri.out;
 
+  const auto bad_size = shardsafe("backup --part-size 12parsecs --uri '" + source_.uri() + "' " + storage_);
+  EXPECT_EQ(bad_size.exit_code, 2) << bad_size.out;
+  EXPECT_NE(bad_size.out.find("--part-size"), std::string::npos) << bad_size.out;
+
   const auto no_storage = shardsafe("list");
   EXPECT_EQ(no_storage.exit_code, 2) << no_storage.out;
   EXPECT_NE(no_storage.out.find("no storage given"), std::string::npos) << no_storage.out;
@@ -136,7 +140,7 @@ TEST_F(CliTest, S3StorageFromTheConfigFileWithTheKeyFromTheEnvironment) {
     return result;
   };
 
-  const auto backup = run("--json backup --uri '" + source_.uri() + "'" + storage);
+  const auto backup = run("--json backup --part-size 64MiB --uri '" + source_.uri() + "'" + storage);
   ASSERT_EQ(backup.exit_code, 0) << backup.out;
   const std::string id = last_json(backup.out).at("id");
   const auto listed = last_json(run("--json list --config " + config).out);
