@@ -8,8 +8,9 @@
 // secret_key, session_token (credentials: see s3/credentials.h for the order), upload_part_size
 // and download_chunk_size (bytes), upload_concurrency, download_concurrency, list_page_size, max_attempts,
 // retry_base_ms, connect_timeout_ms, stall_timeout_s, sign_payload (true/false; default false
-// over https, as the AWS SDKs, but always true for oss://, which requires it), ca_file (PEM bundle of a private CA), storage_class (e.g.
-// STANDARD_IA), sse (AES256 or aws:kms) and sse_kms_key_id.
+// over https, as the AWS SDKs, but always true for oss://, which requires it), ca_file (PEM
+// bundle of a private CA), storage_class (e.g. STANDARD_IA), sse (AES256 or aws:kms) and
+// sse_kms_key_id.
 // s3:// defaults: region us-east-1, endpoint https://s3.<region>.amazonaws.com, virtual-hosted.
 // oss:// needs an endpoint (or a region: https://s3.oss-<region>.aliyuncs.com), takes the
 // region from the endpoint's host, and is always virtual-hosted (OSS refuses path style).

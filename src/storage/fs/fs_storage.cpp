@@ -173,8 +173,6 @@ class FsWriter : public Writer {
     }
   }
 
-  fs::path target_;
-  fs::path existing_ancestor_;
   // Directories this writer creates must reach the disk too, so it remembers the deepest one
   // that already exists: commit() fsyncs every directory from the target's up to it.
   void create_parent_directories() {
@@ -187,6 +185,8 @@ class FsWriter : public Writer {
     fs::create_directories(target_.parent_path(), ignored);
   }
 
+  fs::path target_;
+  fs::path existing_ancestor_;
   fs::path temp_;
   Fd fd_;
   std::vector<std::uint8_t> buffer_;
