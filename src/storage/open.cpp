@@ -173,7 +173,11 @@ s3::S3Config s3_config_from_url(const std::string& url, const StorageSettings& s
   } else {
     config.region = value_or(merged, "region", "us-east-1");
     if (config.endpoint.empty()) config.endpoint = "https://s3." + config.region + ".amazonaws.com";
-    config.path_style = boolean(url, merged, "path_style", false);
+    // A bucket name with dots does not match the endpoint's wildcard certificate
+    // (*.s3.amazonaws.com covers one label), so over HTTPS such a bucket defaults to path
+    // style, as the AWS SDKs do.
+    const bool dotted_over_tls = config.bucket.find('.') != std::string::npos && config.endpoint.starts_with("https://");
+    config.path_style = boolean(url, merged, "path_style", dotted_over_tls);
   }
   if (!config.endpoint.starts_with("http://") && !config.endpoint.starts_with("https://")) {
     bad_url(url, "endpoint must start with http:// or https://");

@@ -11,7 +11,8 @@
 // over https, as the AWS SDKs, but always true for oss://, which requires it), ca_file (PEM
 // bundle of a private CA), storage_class (e.g. STANDARD_IA), sse (AES256 or aws:kms) and
 // sse_kms_key_id.
-// s3:// defaults: region us-east-1, endpoint https://s3.<region>.amazonaws.com, virtual-hosted.
+// s3:// defaults: region us-east-1, endpoint https://s3.<region>.amazonaws.com, virtual-hosted
+// (path style for a bucket with dots over https, which a wildcard certificate cannot cover).
 // oss:// needs an endpoint (or a region: https://s3.oss-<region>.aliyuncs.com), takes the
 // region from the endpoint's host, and is always virtual-hosted (OSS refuses path style).
 #pragma once

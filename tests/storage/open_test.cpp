@@ -61,6 +61,16 @@ TEST_F(OpenStorage, S3UrlParametersAndDefaults) {
   EXPECT_EQ(aws.prefix, "");
 }
 
+// bucket.with.dots.s3.amazonaws.com does not match *.s3.amazonaws.com: such buckets go
+// path-style over HTTPS unless told otherwise.
+TEST_F(OpenStorage, DottedBucketsArePathStyleOverHttps) {
+  const StorageSettings keys{{"access_key", "AK"}, {"secret_key", "SK"}};
+  EXPECT_TRUE(s3_config_from_url("s3://backups.example.com/p", keys).path_style);
+  EXPECT_FALSE(s3_config_from_url("s3://backups.example.com/p?path_style=false", keys).path_style);
+  EXPECT_FALSE(s3_config_from_url("s3://backups.example.com/p?endpoint=http://minio:9000", keys).path_style);
+  EXPECT_FALSE(s3_config_from_url("s3://backups-example/p", keys).path_style);
+}
+
 // As the AWS SDKs: the payload is hashed into the signature over plain HTTP only, since TLS
 // already protects it; either way can be asked for, except from OSS.
 TEST_F(OpenStorage, PayloadIsSignedOverHttpOnlyByDefault) {
