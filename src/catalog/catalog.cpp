@@ -1,10 +1,10 @@
 #include "catalog/catalog.h"
 
 #include <algorithm>
-#include <ctime>
 #include <map>
 
 #include "catalog/manifest_json.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "storage/hash.h"
 
@@ -22,14 +22,7 @@ bool is_id_character(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-std::string utc_id(std::chrono::system_clock::time_point now) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H-%M-%SZ", &utc);
-  return text;
-}
+std::string utc_id(std::chrono::system_clock::time_point now) { return utc_time(now, "%Y-%m-%dT%H-%M-%SZ"); }
 
 std::string read_object(storage::Storage& storage, const std::string& key, std::size_t limit) {
   auto source = storage.open(key);

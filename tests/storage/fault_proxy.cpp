@@ -173,7 +173,8 @@ std::vector<std::string> FaultProxy::request_heads(const std::string& method, co
   std::vector<std::string> heads;
   std::copy_if(seen_.begin(), seen_.end(), std::back_inserter(heads), [&](const std::string& head) {
     const auto request_line = head.substr(0, head.find('\r'));
-    return request_line.starts_with(method + " ") && request_line.find(target_contains) != std::string::npos;
+    return (method.empty() || request_line.starts_with(method + " ")) &&
+           request_line.find(target_contains) != std::string::npos;
   });
   return heads;
 }

@@ -32,7 +32,8 @@ class FaultProxy {
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   void add(FaultRule rule);
   int faults_injected() const { return injected_; }
-  // How many requests so far had this method and a target containing `target_contains`.
+  // How many requests so far had this method ("" for any) and a target containing
+  // `target_contains`.
   int requests_seen(const std::string& method, const std::string& target_contains);
   // Their header blocks (request line included), in arrival order.
   std::vector<std::string> request_heads(const std::string& method, const std::string& target_contains);

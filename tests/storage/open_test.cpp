@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "storage/aws_environment.h"
 #include "storage/conformance.h"
 #include "storage/s3/credentials.h"
 #include "storage/temp_dir.h"
@@ -11,29 +12,10 @@
 namespace shardsafe::storage::testing {
 namespace {
 
-// Clears the AWS environment for one test and restores it after.
-class AwsEnvironment : public ::testing::Test {
+class OpenStorage : public AwsEnvironment {
  protected:
-  static constexpr const char* kNames[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                                           "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE"};
-  void SetUp() override {
-    for (const auto* name : kNames) {
-      if (const char* value = std::getenv(name)) saved_.emplace_back(name, value);
-      ::unsetenv(name);
-    }
-    ::setenv("AWS_SHARED_CREDENTIALS_FILE", (dir_.path() / "credentials").c_str(), 1);
-  }
-  void TearDown() override {
-    for (const auto* name : kNames) ::unsetenv(name);
-    for (const auto& [name, value] : saved_) ::setenv(name.c_str(), value.c_str(), 1);
-  }
   void write_credentials(const std::string& text) { std::ofstream(dir_.path() / "credentials") << text; }
-
-  TempDir dir_;
-  std::vector<std::pair<std::string, std::string>> saved_;
 };
-
-using OpenStorage = AwsEnvironment;
 
 TEST_F(OpenStorage, FileUrlOpensADirectory) {
   auto storage = open_storage("file://" + (dir_.path() / "backups").string());
@@ -52,7 +34,7 @@ TEST_F(OpenStorage, S3UrlParametersAndDefaults) {
   EXPECT_EQ(config.region, "eu-west-1");
   EXPECT_TRUE(config.path_style);
   EXPECT_EQ(config.upload_concurrency, 8);
-  EXPECT_EQ(config.credentials.access_key, "AK");
+  EXPECT_EQ(config.credentials.current().access_key, "AK");
 
   const auto aws = s3_config_from_url("s3://b-1/", {{"access_key", "AK"}, {"secret_key", "SK"}});
   EXPECT_EQ(aws.region, "us-east-1");
@@ -152,27 +134,28 @@ TEST_F(OpenStorage, CredentialsComeFromSettingsThenProfileThenEnvironmentThenSha
   write_credentials(
       "[default]\naws_access_key_id = FILE_AK\naws_secret_access_key = FILE_SK\n\n"
       "[backup]\naws_access_key_id=PROFILE_AK\naws_secret_access_key=PROFILE_SK\naws_session_token=PROFILE_TOKEN\n");
-  EXPECT_EQ(s3::resolve_credentials({}).access_key, "FILE_AK");
+  EXPECT_EQ(s3::find_credentials({})->access_key, "FILE_AK");
   ::setenv("AWS_PROFILE", "backup", 1);
-  EXPECT_EQ(s3::resolve_credentials({}).access_key, "PROFILE_AK");
+  EXPECT_EQ(s3::find_credentials({})->access_key, "PROFILE_AK");
 
   ::setenv("AWS_ACCESS_KEY_ID", "ENV_AK", 1);
   ::setenv("AWS_SECRET_ACCESS_KEY", "ENV_SK", 1);
   ::setenv("AWS_SESSION_TOKEN", "ENV_TOKEN", 1);
-  const auto env = s3::resolve_credentials({});
+  const auto env = *s3::find_credentials({});
   EXPECT_EQ(env.access_key, "ENV_AK");
   EXPECT_EQ(env.secret_key, "ENV_SK");
   EXPECT_EQ(env.session_token, "ENV_TOKEN");
 
-  const auto profile = s3::resolve_credentials({{"profile", "default"}});
+  const auto profile = *s3::find_credentials({{"profile", "default"}});
   EXPECT_EQ(profile.access_key, "FILE_AK");
   EXPECT_EQ(profile.session_token, "");
   std::string message;
-  EXPECT_EQ(error_code_of([&] { s3::resolve_credentials({{"profile", "nightly"}}); }, &message),
+  EXPECT_EQ(error_code_of([&] { s3::find_credentials({{"profile", "nightly"}}); }, &message),
             ErrorCode::kInvalidArgument);
   EXPECT_NE(message.find("\"nightly\""), std::string::npos) << message;
 
-  const auto keys = s3::resolve_credentials({{"access_key", "SETTINGS_AK"}, {"secret_key", "SETTINGS_SK"}, {"profile", "backup"}});
+  const auto keys =
+      *s3::find_credentials({{"access_key", "SETTINGS_AK"}, {"secret_key", "SETTINGS_SK"}, {"profile", "backup"}});
   EXPECT_EQ(keys.access_key, "SETTINGS_AK");
   EXPECT_EQ(keys.session_token, "");
 }
@@ -181,6 +164,7 @@ TEST_F(OpenStorage, MissingCredentialsAreAClearError) {
   std::string message;
   EXPECT_EQ(error_code_of([&] { s3_config_from_url("s3://bucket/x"); }, &message), ErrorCode::kInvalidArgument);
   EXPECT_NE(message.find("AWS_ACCESS_KEY_ID"), std::string::npos) << message;
+  EXPECT_NE(message.find("AWS_EC2_METADATA_DISABLED"), std::string::npos) << message;
   // Half a pair is not a pair.
   EXPECT_EQ(error_code_of([&] { s3_config_from_url("s3://bucket/x?access_key=AK"); }), ErrorCode::kInvalidArgument);
 }

@@ -14,12 +14,6 @@ namespace {
 
 std::string quoted(const std::string& key) { return "\"" + key + "\""; }
 
-std::chrono::system_clock::time_point parse_iso8601(const std::string& text) {
-  std::tm parts{};
-  if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &parts) == nullptr) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&parts));
-}
-
 std::chrono::system_clock::time_point parse_http_date(const std::string& text) {
   const auto seconds = curl_getdate(text.c_str(), nullptr);
   return seconds < 0 ? std::chrono::system_clock::time_point{} : std::chrono::system_clock::from_time_t(seconds);
@@ -81,17 +75,17 @@ HttpResponse S3Client::send(const Call& call, const std::string& what, bool acce
   const auto payload = config_.sign_payload ? sha256_hex(call.body) : std::string("UNSIGNED-PAYLOAD");
   const auto date = amz_date(std::chrono::system_clock::now());
 
+  const auto credentials = config_.credentials.current();
+
   SignableRequest signable{call.method, path, call.query, call.headers, payload};
   signable.headers.emplace_back("host", host_);
   signable.headers.emplace_back("x-amz-date", date);
   signable.headers.emplace_back("x-amz-content-sha256", payload);
-  if (!config_.credentials.session_token.empty()) {
-    signable.headers.emplace_back("x-amz-security-token", config_.credentials.session_token);
-  }
+  if (!credentials.session_token.empty()) signable.headers.emplace_back("x-amz-security-token", credentials.session_token);
   HttpRequest request{call.method, origin_ + path, signable.headers, call.body, call.expected_response_size};
   const auto query = canonical_query(call.query);
   if (!query.empty()) request.url += "?" + query;
-  request.headers.emplace_back("Authorization", authorization(signable, config_.credentials, date, config_.region));
+  request.headers.emplace_back("Authorization", authorization(signable, credentials, date, config_.region));
 
   auto response = http_.perform(request, what);
   if (response.status / 100 == 2 || (accept_404 && response.status == 404)) return response;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/s3/credentials.h"
 #include "storage/s3/http.h"
 #include "storage/s3/retry.h"
 #include "storage/s3/sigv4.h"
@@ -22,7 +23,7 @@ struct S3Config {
   std::string endpoint;       // "https://s3.us-east-1.amazonaws.com", "http://127.0.0.1:9000"
   std::string region = "us-east-1";
   bool path_style = false;    // https://host/bucket/key instead of https://bucket.host/key
-  Credentials credentials;
+  CredentialSource credentials;
   // Multipart part; S3 wants >= 5 MiB. 8 MiB (the AWS CLI's default) keeps memory low with
   // several writers, and a 512 MiB stream part (pipeline.h) is 64 of them, far from 10,000.
   std::size_t upload_part_size = 8u << 20;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "common/clock.h"
 #include "storage/hash.h"
 
 namespace shardsafe::storage::s3 {
@@ -109,13 +110,12 @@ std::string authorization(const SignableRequest& request, const Credentials& cre
          ",SignedHeaders=" + signed_header_names(canonical_headers(request.headers)) + ",Signature=" + signature;
 }
 
-std::string amz_date(std::chrono::system_clock::time_point time) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y%m%dT%H%M%SZ", &utc);
-  return buffer;
+std::string amz_date(std::chrono::system_clock::time_point time) { return utc_time(time, "%Y%m%dT%H%M%SZ"); }
+
+std::chrono::system_clock::time_point parse_iso8601(const std::string& text) {
+  std::tm parts{};
+  if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &parts) == nullptr) return {};
+  return std::chrono::system_clock::from_time_t(timegm(&parts));
 }
 
 }  // namespace shardsafe::storage::s3

@@ -46,5 +46,8 @@ std::string authorization(const SignableRequest& request, const Credentials& cre
 
 // "20130524T000000Z"
 std::string amz_date(std::chrono::system_clock::time_point time);
+// "2013-05-24T00:00:00Z" or "2013-05-24T00:00:00.000Z" (UTC), as S3 listings and AWS
+// credential endpoints write times; the epoch when it does not parse.
+std::chrono::system_clock::time_point parse_iso8601(const std::string& text);
 
 }  // namespace shardsafe::storage::s3
