@@ -78,6 +78,21 @@ TEST_F(S3Requests, PayloadHashIsSignedOverHttpUnlessTurnedOff) {
   EXPECT_TRUE(has_line(unsigned_put[0], "x-amz-content-sha256: unsigned-payload")) << unsigned_put[0];
 }
 
+// The hashes are computed while the part buffers fill (on another thread): each part must
+// still be signed with the SHA-256 of exactly its own bytes, as S3 checks and s3rver does not.
+TEST_F(S3Requests, EveryPartIsSignedWithItsOwnHash) {
+  const auto body = random_bytes((11 << 20) + 123, 9);
+  put(*storage(""), "parts", body);  // written in slices of growing, uneven sizes
+  const std::size_t part_size = 5 << 20;
+  for (std::size_t number = 1; number <= 3; ++number) {  // parts go up in parallel: found by number
+    const auto part = heads("PUT", "/parts?partNumber=" + std::to_string(number) + "&");
+    ASSERT_EQ(part.size(), 1u) << "part " << number;
+    const auto offset = (number - 1) * part_size;
+    const auto slice = std::span(body).subspan(offset, std::min(part_size, body.size() - offset));
+    EXPECT_TRUE(has_line(part[0], "x-amz-content-sha256: " + sha256_hex(slice))) << "part " << number << "\n" << part[0];
+  }
+}
+
 TEST_F(S3Requests, ServerRefusingTheStorageClassIsAnErrorNamingTheObject) {
   auto s3 = storage("&storage_class=NO_SUCH_CLASS");
   try {

@@ -72,7 +72,9 @@ S3Client::S3Client(S3Config config) : config_(std::move(config)), http_(config_.
 HttpResponse S3Client::send(const Call& call, const std::string& what, bool accept_404) {
   std::string path = config_.path_style ? "/" + uri_encode(config_.bucket, false) : "";
   if (!call.key.empty() || path.empty()) path += "/" + uri_encode(call.key, true);
-  const auto payload = config_.sign_payload ? sha256_hex(call.body) : std::string("UNSIGNED-PAYLOAD");
+  const auto payload = !config_.sign_payload         ? std::string("UNSIGNED-PAYLOAD")
+                       : !call.body_sha256.empty() ? call.body_sha256
+                                                   : sha256_hex(call.body);
   const auto date = amz_date(std::chrono::system_clock::now());
 
   const auto credentials = config_.credentials.current();
@@ -108,8 +110,9 @@ Parameters S3Client::object_headers() const {
   return headers;
 }
 
-void S3Client::put_object(const std::string& key, std::span<const std::uint8_t> body) {
-  call({"PUT", key, {}, object_headers(), body}, "s3 PUT " + quoted(key));
+void S3Client::put_object(const std::string& key, std::span<const std::uint8_t> body,
+                          const std::string& body_sha256) {
+  call({"PUT", key, {}, object_headers(), body, 0, body_sha256}, "s3 PUT " + quoted(key));
 }
 
 std::optional<ObjectHead> S3Client::head_object(const std::string& key) {
@@ -209,10 +212,11 @@ MultipartUpload S3Client::create_multipart_upload(const std::string& key) {
 }
 
 std::string S3Client::upload_part(const std::string& key, const std::string& upload_id, int part_number,
-                                  std::span<const std::uint8_t> body) {
+                                  std::span<const std::uint8_t> body, const std::string& body_sha256) {
   const auto what = "s3 UploadPart " + std::to_string(part_number) + " of " + quoted(key);
-  const auto response =
-      call({"PUT", key, {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}}, {}, body}, what);
+  const auto response = call(
+      {"PUT", key, {{"partNumber", std::to_string(part_number)}, {"uploadId", upload_id}}, {}, body, 0, body_sha256},
+      what);
   const auto etag = response.headers.find("etag");
   if (etag == response.headers.end()) throw Error(ErrorCode::kStorage, what + ": no ETag in the response");
   return etag->second;

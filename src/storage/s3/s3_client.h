@@ -71,7 +71,9 @@ class S3Client {
   explicit S3Client(S3Config config);
   const S3Config& config() const { return config_; }
 
-  void put_object(const std::string& key, std::span<const std::uint8_t> body);
+  // `body_sha256`: the body's SHA-256 (hex) when the caller has it already; else, when the
+  // payload is signed, it is computed here before the request starts.
+  void put_object(const std::string& key, std::span<const std::uint8_t> body, const std::string& body_sha256 = "");
   std::optional<ObjectHead> head_object(const std::string& key);
   // Bytes [offset, offset + length) of the object; if_match pins the version being read.
   std::string get_range(const std::string& key, std::uint64_t offset, std::uint64_t length,
@@ -84,7 +86,7 @@ class S3Client {
   MultipartUpload create_multipart_upload(const std::string& key);
   // Returns the part's ETag.
   std::string upload_part(const std::string& key, const std::string& upload_id, int part_number,
-                          std::span<const std::uint8_t> body);
+                          std::span<const std::uint8_t> body, const std::string& body_sha256 = "");
   // Retried like every call; an attempt that fails after an earlier one may have completed
   // the upload checks the object for the upload's token first.
   void complete_multipart_upload(const std::string& key, const MultipartUpload& upload,
@@ -99,6 +101,7 @@ class S3Client {
     Parameters headers;
     std::span<const std::uint8_t> body;
     std::size_t expected_response_size = 0;
+    std::string body_sha256;  // hex, when known; empty: computed if the payload is signed
   };
   // Signs and sends one attempt; maps retryable statuses to TransientError and the rest of
   // the errors to Error. Returns 2xx (and, when `accept_404`, 404) responses.

@@ -3,14 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <future>
 #include <mutex>
 #include <semaphore>
+#include <thread>
 
 #include "common/error.h"
 #include "common/redact.h"
+#include "storage/hash.h"
 #include "storage/key.h"
 
 namespace shardsafe::storage::s3 {
@@ -71,6 +74,76 @@ namespace {
 
 constexpr std::size_t kDeleteBatch = 1000;  // DeleteObjects takes at most 1000 keys
 
+// The SHA-256 of a part buffer, computed on its own thread while the buffer fills, for a signed
+// payload: otherwise the upload waits for a hash of its whole body before the request can
+// start (85 ms for a 128 MiB single PUT, a tenth of its time to s3rver). The buffer's storage
+// must stay where it is until finish() or destruction; appending within its capacity does.
+class HashWhileFilling {
+ public:
+  explicit HashWhileFilling(const std::uint8_t* data) : data_(data), thread_([this] { run(); }) {}
+  ~HashWhileFilling() {
+    close();
+    if (thread_.joinable()) thread_.join();
+  }
+  HashWhileFilling(const HashWhileFilling&) = delete;
+  HashWhileFilling& operator=(const HashWhileFilling&) = delete;
+
+  // The first `size` bytes are written and will not change.
+  void filled(std::size_t size) {
+    {
+      std::lock_guard lock(mutex_);
+      filled_ = size;
+    }
+    wake_.notify_one();
+  }
+
+  // Lowercase hex of the SHA-256 of the bytes filled.
+  std::string finish() {
+    close();
+    thread_.join();
+    return hex_;
+  }
+
+ private:
+  void close() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    wake_.notify_one();
+  }
+
+  void run() {
+    Digest digest(DigestAlgorithm::kSha256);
+    std::size_t hashed = 0;
+    for (;;) {
+      std::size_t target = 0;
+      bool closed = false;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return filled_ > hashed || closed_; });
+        target = filled_;
+        closed = closed_;
+      }
+      if (target > hashed) {
+        digest.update({data_ + hashed, target - hashed});
+        hashed = target;
+      } else if (closed) {
+        break;
+      }
+    }
+    hex_ = digest.final_hex();
+  }
+
+  const std::uint8_t* data_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::size_t filled_ = 0;  // GUARDED_BY(mutex_)
+  bool closed_ = false;     // GUARDED_BY(mutex_)
+  std::string hex_;         // written by the thread, read after join
+  std::thread thread_;      // last: starts once the members above exist
+};
+
 // Buffers one part; uploads it with a single PUT at commit, or as part of a multipart
 // upload once the object outgrows one part.
 class S3Writer : public Writer {
@@ -82,7 +155,9 @@ class S3Writer : public Writer {
         slots_(std::move(slots)),
         key_(std::move(key)),
         part_size_(client_->config().upload_part_size),
-        buffer_(buffers_->take()) {}
+        buffer_(buffers_->take()) {
+    start_hashing();
+  }
   ~S3Writer() override { abort(); }
 
   void write(std::span<const std::uint8_t> bytes) override {
@@ -90,6 +165,7 @@ class S3Writer : public Writer {
       if (buffer_.size() == part_size_) submit_part();
       const auto n = std::min(bytes.size(), part_size_ - buffer_.size());
       buffer_.insert(buffer_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+      if (hasher_) hasher_->filled(buffer_.size());
       bytes = bytes.subspan(n);
     }
   }
@@ -100,7 +176,7 @@ class S3Writer : public Writer {
     if (committed_) return;
     try {
       if (upload_.id.empty()) {
-        client_->put_object(key_, buffer_);
+        client_->put_object(key_, buffer_, take_hash());
       } else {
         if (!buffer_.empty()) submit_part();
         for (auto& part : in_flight_) etags_.push_back(part.get());
@@ -112,6 +188,7 @@ class S3Writer : public Writer {
       throw;
     }
     committed_ = true;
+    hasher_.reset();  // a multipart upload ends with a fresh, unused buffer
     buffers_->give_back(std::move(buffer_));
   }
 
@@ -122,6 +199,7 @@ class S3Writer : public Writer {
       if (part.valid()) part.wait();
     }
     in_flight_.clear();
+    hasher_.reset();
     buffers_->give_back(std::move(buffer_));
     if (upload_.id.empty()) return;
     try {
@@ -143,16 +221,18 @@ class S3Writer : public Writer {
       etags_.push_back(oldest.get());
     }
     const int number = ++parts_started_;
+    auto body_sha256 = take_hash();
     slots_->take();
     try {
       in_flight_.push_back(std::async(std::launch::async, [client = client_, buffers = buffers_, slots = slots_,
                                                            key = key_, id = upload_.id, number,
-                                                           body = std::move(buffer_)]() mutable {
+                                                           body = std::move(buffer_),
+                                                           body_sha256 = std::move(body_sha256)]() mutable {
         const struct GiveBack {
           TransferSlots& slots;
           ~GiveBack() { slots.give_back(); }
         } slot{*slots};
-        auto etag = client->upload_part(key, id, number, body);
+        auto etag = client->upload_part(key, id, number, body, body_sha256);
         buffers->give_back(std::move(body));
         return etag;
       }));
@@ -161,6 +241,19 @@ class S3Writer : public Writer {
       throw;
     }
     buffer_ = buffers_->take();
+    start_hashing();
+  }
+
+  void start_hashing() {
+    if (client_->config().sign_payload) hasher_ = std::make_unique<HashWhileFilling>(buffer_.data());
+  }
+
+  // The SHA-256 of the buffer for a signed payload, else "" (the request goes unsigned).
+  std::string take_hash() {
+    if (!hasher_) return "";
+    auto hex = hasher_->finish();
+    hasher_.reset();
+    return hex;
   }
 
   std::shared_ptr<S3Client> client_;
@@ -169,6 +262,7 @@ class S3Writer : public Writer {
   std::string key_;
   std::size_t part_size_;
   std::vector<std::uint8_t> buffer_;
+  std::unique_ptr<HashWhileFilling> hasher_;  // of buffer_, when payloads are signed; after it
   MultipartUpload upload_;
   int parts_started_ = 0;
   std::deque<std::future<std::string>> in_flight_;  // parts in upload order
