@@ -175,8 +175,11 @@ void RoleCredentials::fetch() {
     }
     return parsed[name].get<std::string>();
   };
-  credentials_ = Credentials{field("AccessKeyId"), field("SecretAccessKey"), field("Token")};
-  expires_ = parse_iso8601(field("Expiration"));
+  // All fields read before any is kept: a broken document leaves the current credentials whole.
+  Credentials fresh{field("AccessKeyId"), field("SecretAccessKey"), field("Token")};
+  const auto expires = parse_iso8601(field("Expiration"));
+  credentials_ = std::move(fresh);
+  expires_ = expires;
 }
 
 // IMDSv2: a session token first, sent with every metadata request.
