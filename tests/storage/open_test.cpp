@@ -12,6 +12,9 @@
 namespace shardsafe::storage::testing {
 namespace {
 
+// Credentials given in the settings, for tests about everything else in the URL.
+const StorageSettings keys{{"access_key", "AK"}, {"secret_key", "SK"}};
+
 class OpenStorage : public AwsEnvironment {
  protected:
   void write_credentials(const std::string& text) { std::ofstream(dir_.path() / "credentials") << text; }
@@ -36,7 +39,7 @@ TEST_F(OpenStorage, S3UrlParametersAndDefaults) {
   EXPECT_EQ(config.upload_concurrency, 8);
   EXPECT_EQ(config.credentials.current().access_key, "AK");
 
-  const auto aws = s3_config_from_url("s3://b-1/", {{"access_key", "AK"}, {"secret_key", "SK"}});
+  const auto aws = s3_config_from_url("s3://b-1/", keys);
   EXPECT_EQ(aws.region, "us-east-1");
   EXPECT_EQ(aws.endpoint, "https://s3.us-east-1.amazonaws.com");
   EXPECT_FALSE(aws.path_style);
@@ -46,7 +49,6 @@ TEST_F(OpenStorage, S3UrlParametersAndDefaults) {
 // bucket.with.dots.s3.amazonaws.com does not match *.s3.amazonaws.com: such buckets go
 // path-style over HTTPS unless told otherwise.
 TEST_F(OpenStorage, DottedBucketsArePathStyleOverHttps) {
-  const StorageSettings keys{{"access_key", "AK"}, {"secret_key", "SK"}};
   EXPECT_TRUE(s3_config_from_url("s3://backups.example.com/p", keys).path_style);
   EXPECT_FALSE(s3_config_from_url("s3://backups.example.com/p?path_style=false", keys).path_style);
   EXPECT_FALSE(s3_config_from_url("s3://backups.example.com/p?endpoint=http://minio:9000", keys).path_style);
@@ -56,7 +58,6 @@ TEST_F(OpenStorage, DottedBucketsArePathStyleOverHttps) {
 // As the AWS SDKs: the payload is hashed into the signature over plain HTTP only, since TLS
 // already protects it; either way can be asked for, except from OSS.
 TEST_F(OpenStorage, PayloadIsSignedOverHttpOnlyByDefault) {
-  const StorageSettings keys{{"access_key", "AK"}, {"secret_key", "SK"}};
   EXPECT_TRUE(s3_config_from_url("s3://b-1?endpoint=http://minio:9000", keys).sign_payload);
   EXPECT_FALSE(s3_config_from_url("s3://b-1", keys).sign_payload);
   EXPECT_FALSE(s3_config_from_url("s3://b-1?endpoint=http://minio:9000&sign_payload=false", keys).sign_payload);
@@ -70,11 +71,11 @@ TEST_F(OpenStorage, PayloadIsSignedOverHttpOnlyByDefault) {
 TEST_F(OpenStorage, StorageClassAndServerSideEncryption) {
   const auto config = s3_config_from_url(
       "s3://b-1?storage_class=GLACIER_IR&sse=aws:kms&sse_kms_key_id=arn:aws:kms:eu-west-1:111122223333:key/1234-ab",
-      {{"access_key", "AK"}, {"secret_key", "SK"}});
+      keys);
   EXPECT_EQ(config.storage_class, "GLACIER_IR");
   EXPECT_EQ(config.sse, "aws:kms");
   EXPECT_EQ(config.sse_kms_key_id, "arn:aws:kms:eu-west-1:111122223333:key/1234-ab");
-  EXPECT_EQ(s3_config_from_url("s3://b-1?sse=AES256", {{"access_key", "AK"}, {"secret_key", "SK"}}).sse, "AES256");
+  EXPECT_EQ(s3_config_from_url("s3://b-1?sse=AES256", keys).sse, "AES256");
 }
 
 TEST_F(OpenStorage, UrlParametersWinOverSettings) {
@@ -87,7 +88,6 @@ TEST_F(OpenStorage, UrlParametersWinOverSettings) {
 }
 
 TEST_F(OpenStorage, OssIsVirtualHostedWithTheRegionFromTheEndpoint) {
-  const StorageSettings keys{{"access_key", "AK"}, {"secret_key", "SK"}};
   const auto config = s3_config_from_url("oss://bucket/p?endpoint=https://s3.oss-cn-hangzhou.aliyuncs.com", keys);
   EXPECT_EQ(config.region, "cn-hangzhou");
   EXPECT_FALSE(config.path_style);
@@ -121,7 +121,7 @@ TEST_F(OpenStorage, BadUrlsAreBadUriErrorsWithoutSecrets) {
   };
   for (const auto& url : bad) {
     std::string message;
-    EXPECT_EQ(error_code_of([&] { open_storage(url, {{"access_key", "AK"}, {"secret_key", "SK"}}); }, &message),
+    EXPECT_EQ(error_code_of([&] { open_storage(url, keys); }, &message),
               ErrorCode::kBadUri)
         << url;
     EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
