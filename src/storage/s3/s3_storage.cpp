@@ -155,14 +155,13 @@ class S3Writer : public Writer {
         slots_(std::move(slots)),
         key_(std::move(key)),
         part_size_(client_->config().upload_part_size),
-        buffer_(buffers_->take()) {
-    start_hashing();
-  }
+        buffer_(buffers_->take()) {}
   ~S3Writer() override { abort(); }
 
   void write(std::span<const std::uint8_t> bytes) override {
     while (!bytes.empty()) {
       if (buffer_.size() == part_size_) submit_part();
+      if (!hasher_ && client_->config().sign_payload) hasher_ = std::make_unique<HashWhileFilling>(buffer_.data());
       const auto n = std::min(bytes.size(), part_size_ - buffer_.size());
       buffer_.insert(buffer_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
       if (hasher_) hasher_->filled(buffer_.size());
@@ -188,7 +187,6 @@ class S3Writer : public Writer {
       throw;
     }
     committed_ = true;
-    hasher_.reset();  // a multipart upload ends with a fresh, unused buffer
     buffers_->give_back(std::move(buffer_));
   }
 
@@ -241,11 +239,6 @@ class S3Writer : public Writer {
       throw;
     }
     buffer_ = buffers_->take();
-    start_hashing();
-  }
-
-  void start_hashing() {
-    if (client_->config().sign_payload) hasher_ = std::make_unique<HashWhileFilling>(buffer_.data());
   }
 
   // The SHA-256 of the buffer for a signed payload, else "" (the request goes unsigned).
@@ -262,7 +255,8 @@ class S3Writer : public Writer {
   std::string key_;
   std::size_t part_size_;
   std::vector<std::uint8_t> buffer_;
-  std::unique_ptr<HashWhileFilling> hasher_;  // of buffer_, when payloads are signed; after it
+  // Of buffer_ once it holds bytes, when payloads are signed; declared after it, so gone first.
+  std::unique_ptr<HashWhileFilling> hasher_;
   MultipartUpload upload_;
   int parts_started_ = 0;
   std::deque<std::future<std::string>> in_flight_;  // parts in upload order
