@@ -24,19 +24,6 @@ bool is_id_character(char c) {
 
 std::string utc_id(std::chrono::system_clock::time_point now) { return utc_time(now, "%Y-%m-%dT%H-%M-%SZ"); }
 
-std::string read_object(storage::Storage& storage, const std::string& key, std::size_t limit) {
-  auto source = storage.open(key);
-  std::string text;
-  std::vector<std::uint8_t> chunk(kReadChunk);
-  while (const std::size_t n = source->read(chunk)) {
-    if (text.size() + n > limit) {
-      throw Error(ErrorCode::kCorruptData, "object \"" + key + "\" is larger than " + std::to_string(limit) + " bytes");
-    }
-    text.append(reinterpret_cast<const char*>(chunk.data()), n);
-  }
-  return text;
-}
-
 void append_parts(const storage::StoredStream& stream, std::vector<storage::StoredPart>& out) {
   out.insert(out.end(), stream.parts.begin(), stream.parts.end());
 }
@@ -103,17 +90,14 @@ void Catalog::commit(const Manifest& manifest) {
                                                  : std::string("is missing from storage")));
     }
   }
-  const std::string text = manifest_to_json(manifest);
-  auto writer = storage_.create(key);
-  writer->write(storage::as_bytes(text));
-  writer->commit();
+  storage::write_object(storage_, key, manifest_to_json(manifest));
 }
 
 Manifest Catalog::load(const std::string& id) {
   const std::string key = manifest_key(id);
   std::string text;
   try {
-    text = read_object(storage_, key, kMaxManifestBytes);
+    text = storage::read_object(storage_, key, kMaxManifestBytes);
   } catch (const Error& error) {
     if (error.code() != ErrorCode::kNotFound) throw;
     throw Error(ErrorCode::kNotFound, "backup \"" + id + "\" not found in " + storage_.describe());

@@ -243,4 +243,10 @@ Manifest manifest_from_json(std::string_view text, std::string_view backup_id) {
   return manifest;
 }
 
+nlohmann::json replica_set_backup_to_json(const ReplicaSetBackup& set) { return json::parse(replica_set_to_json(set).dump()); }
+
+ReplicaSetBackup replica_set_backup_from_json(const nlohmann::json& value, std::string_view backup_id) {
+  return replica_set_from_json(FieldReader(backup_id), value, "");
+}
+
 }  // namespace shardsafe::catalog

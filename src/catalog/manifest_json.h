@@ -8,6 +8,8 @@
 // prints it. Whitespace and key order in the file therefore do not matter; every value does.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -26,5 +28,11 @@ std::string manifest_to_json(const Manifest& manifest);
 //   checksum missing or different             -> Error(kChecksumMismatch) "manifest of backup "id" is corrupt ..."
 //   a field missing or of the wrong type      -> Error(kCorruptData) naming the field
 Manifest manifest_from_json(std::string_view text, std::string_view backup_id);
+
+// One element of the manifest's `replica_sets`, as JSON: how a job that dumped one replica set
+// (in an agent, or in-process) hands its part of the manifest to the coordinator. Parsing
+// checks every field as manifest_from_json does (Error(kCorruptData) naming the field).
+nlohmann::json replica_set_backup_to_json(const ReplicaSetBackup& set);
+ReplicaSetBackup replica_set_backup_from_json(const nlohmann::json& value, std::string_view backup_id);
 
 }  // namespace shardsafe::catalog

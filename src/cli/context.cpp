@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "common/error.h"
@@ -10,31 +11,75 @@
 namespace shardsafe::cli {
 namespace {
 
+YAML::Node load_config(const std::string& config_path) {
+  try {
+    return YAML::LoadFile(config_path);
+  } catch (const YAML::Exception& error) {
+    throw Error(ErrorCode::kInvalidArgument, "cannot read config file \"" + config_path + "\": " + error.what());
+  }
+}
+
 // The `storage:` map of the config file: every scalar as a string setting.
 std::map<std::string, std::string> storage_settings(const std::string& config_path) {
   std::map<std::string, std::string> settings;
   if (config_path.empty()) return settings;
-  try {
-    const YAML::Node root = YAML::LoadFile(config_path);
-    for (const auto& item : root["storage"]) settings[item.first.as<std::string>()] = item.second.as<std::string>();
-  } catch (const YAML::Exception& error) {
-    throw Error(ErrorCode::kInvalidArgument, "cannot read config file \"" + config_path + "\": " + error.what());
-  }
+  for (const auto& item : load_config(config_path)["storage"]) settings[item.first.as<std::string>()] = item.second.as<std::string>();
   return settings;
+}
+
+std::string read_token_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw Error(ErrorCode::kInvalidArgument, "cannot read the agent token file \"" + path + "\"");
+  std::string token;
+  std::getline(file, token);
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (token.empty()) throw Error(ErrorCode::kInvalidArgument, "the agent token file \"" + path + "\" is empty");
+  return token;
+}
+
+// "shard0=host:port" -> agents["shard0"] += "host:port".
+void add_agent(coordinator::AgentSettings& settings, const std::string& entry) {
+  const auto equals = entry.find('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+    throw Error(ErrorCode::kInvalidArgument, "--agents takes <shard or replica set>=<host:port>, got \"" + entry + "\"");
+  }
+  settings.agents[entry.substr(0, equals)].push_back(entry.substr(equals + 1));
 }
 
 }  // namespace
 
-std::unique_ptr<storage::Storage> Context::open_storage() const {
-  auto settings = storage_settings(config_path);
-  std::string url = storage_url;
-  if (url.empty() && settings.count("url")) url = settings["url"];
-  settings.erase("url");
-  if (url.empty()) {
+coordinator::StorageLocation Context::storage_location() const {
+  coordinator::StorageLocation location{storage_url, storage_settings(config_path)};
+  if (location.url.empty() && location.settings.count("url")) location.url = location.settings["url"];
+  location.settings.erase("url");
+  if (location.url.empty()) {
     throw Error(ErrorCode::kInvalidArgument,
                 "no storage given: pass --storage file:///path or s3://bucket/prefix?... (or storage.url in --config)");
   }
-  return storage::open_storage(url, settings);
+  return location;
+}
+
+std::unique_ptr<storage::Storage> Context::open_storage() const {
+  const auto location = storage_location();
+  return storage::open_storage(location.url, location.settings);
+}
+
+coordinator::AgentSettings Context::agent_settings() const {
+  coordinator::AgentSettings settings;
+  std::string token_file = agent_token_file;
+  for (const auto& entry : agents) add_agent(settings, entry);
+  if (!config_path.empty()) {
+    const YAML::Node root = load_config(config_path);
+    if (settings.agents.empty()) {
+      for (const auto& item : root["agents"]) settings.agents[item.first.as<std::string>()].push_back(item.second.as<std::string>());
+    }
+    if (token_file.empty() && root["agent_token_file"]) token_file = root["agent_token_file"].as<std::string>();
+  }
+  if (!settings.enabled()) return settings;
+  if (token_file.empty()) throw Error(ErrorCode::kInvalidArgument, "agents need a token: pass --agent-token-file");
+  settings.token = read_token_file(token_file);
+  settings.ca_file = agent_ca_file;
+  return settings;
 }
 
 std::optional<storage::EncryptionKey> Context::encryption_key() const {
@@ -55,6 +100,14 @@ void add_storage_options(CLI::App& verb, Context& context) {
   verb.add_option("--storage", context.storage_url,
                   "where backups live: file:///path, s3://bucket/prefix?endpoint=...&region=..., oss://bucket/prefix?endpoint=...");
   verb.add_option("--config", context.config_path, "YAML config file; its `storage:` map holds the URL and driver settings");
+}
+
+void add_agent_options(CLI::App& verb, Context& context) {
+  verb.add_option("--agents", context.agents,
+                  "run each replica set's job in the agent on its host: shard0=host:port,rs1=host:port (default: in this process)")
+      ->delimiter(',');
+  verb.add_option("--agent-token-file", context.agent_token_file, "file holding the agents' bearer token");
+  verb.add_option("--agent-ca-file", context.agent_ca_file, "PEM bundle that signed the agents' TLS certificates");
 }
 
 void add_key_options(CLI::App& verb, Context& context) {

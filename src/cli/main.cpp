@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   shardsafe::cli::add_catalog_verbs(app, context);
   shardsafe::cli::add_transfer_verbs(app, context);
   shardsafe::cli::add_demo_verb(app, context);
+  shardsafe::cli::add_agent_verb(app, context);
+  shardsafe::cli::add_status_verb(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

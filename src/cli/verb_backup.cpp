@@ -1,4 +1,4 @@
-// shardsafe backup: a full backup of a replica set.
+// shardsafe backup: a full backup of a replica set or, through a mongos, a sharded cluster.
 #include <spdlog/spdlog.h>
 
 #include "cli/context.h"
@@ -17,6 +17,7 @@ struct BackupFlags {
   int compression_level = 3;
   int compression_threads = 0;
   std::uint64_t part_size = 512ull << 20;
+  int lock_lease_seconds = 60;
 };
 
 nlohmann::json describe_result(const catalog::Manifest& manifest) {
@@ -39,6 +40,9 @@ void run(const BackupFlags& flags, const Context& context) {
   request.dump.stream.compression_threads = flags.compression_threads;
   request.dump.stream.part_size = flags.part_size;
   request.dump.stream.encryption = context.encryption_key();
+  request.agents = context.agent_settings();
+  if (request.agents.enabled()) request.storage_location = context.storage_location();
+  request.lock_lease = std::chrono::seconds(flags.lock_lease_seconds);
   Progress progress;
   catalog::Manifest manifest;
   {
@@ -56,8 +60,8 @@ void run(const BackupFlags& flags, const Context& context) {
 
 void add_backup_verb(CLI::App& app, Context& context) {
   auto flags = std::make_shared<BackupFlags>();
-  auto* verb = app.add_subcommand("backup", "take a full backup of a replica set");
-  verb->add_option("--uri", flags->uri, "MongoDB URI of the replica set (seed list with replicaSet=...)")->required();
+  auto* verb = app.add_subcommand("backup", "take a full backup of a replica set or a sharded cluster");
+  verb->add_option("--uri", flags->uri, "MongoDB URI of the replica set (seed list with replicaSet=...) or of a mongos")->required();
   verb->add_option("--parallel", flags->parallel, "collections dumped at once")->check(CLI::Range(1, 64));
   verb->add_option("--read-preference", flags->read_preference, "member to read: primary or secondary(Preferred)");
   verb->add_option("--compression", flags->compression, "zstd (default), gzip (mongodump --gzip tree) or none");
@@ -67,8 +71,12 @@ void add_backup_verb(CLI::App& app, Context& context) {
   verb->add_option("--part-size", flags->part_size, "split stored streams larger than this (512MiB, 1GiB, bytes)")
       ->transform(CLI::AsSizeValue(false))
       ->check(CLI::Range(std::uint64_t{1} << 20, std::uint64_t{5} << 40));
+  verb->add_option("--lock-lease", flags->lock_lease_seconds,
+                   "seconds after which the lock of a run that died may be taken over (renewed while running)")
+      ->check(CLI::Range(5, 3600));
   add_storage_options(*verb, context);
   add_key_options(*verb, context);
+  add_agent_options(*verb, context);
   verb->callback([flags, &context] { run(*flags, context); });
 }
 

@@ -1,4 +1,5 @@
-// shardsafe restore: a backup into a replica set, rolled back on failure.
+// shardsafe restore: a backup into a replica set or, through a mongos, a whole sharded cluster;
+// rolled back on failure.
 #include <fmt/format.h>
 
 #include "cli/context.h"
@@ -21,7 +22,22 @@ struct RestoreFlags {
   bool no_oplog_replay = false;
   bool new_uuids = false;
   std::vector<std::string> ns_include, ns_exclude, ns_from, ns_to;
+  std::vector<std::string> shard_map;
+  bool verify_first = false;
+  int lock_lease_seconds = 60;
 };
+
+coordinator::ShardMap parse_shard_map(const std::vector<std::string>& entries) {
+  coordinator::ShardMap map;
+  for (const auto& entry : entries) {
+    const auto equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+      throw Error(ErrorCode::kInvalidArgument, "--shard-map takes <backup shard>=<target shard>, got \"" + entry + "\"");
+    }
+    map[entry.substr(0, equals)] = entry.substr(equals + 1);
+  }
+  return map;
+}
 
 void run(const RestoreFlags& flags, const Context& context) {
   auto storage = context.open_storage();
@@ -36,20 +52,21 @@ void run(const RestoreFlags& flags, const Context& context) {
   request.options.replay_oplog = !flags.no_oplog_replay;
   request.options.preserve_uuids = !flags.new_uuids;
   request.options.key = context.encryption_key();
-  if (!flags.ns_include.empty() || !flags.ns_exclude.empty() || !flags.ns_from.empty()) {
-    if (!flags.ns_from.empty() && !flags.no_oplog_replay) {
-      // The oplog names the source namespaces; replaying it under new names is not supported,
-      // and skipping it silently would restore renamed collections at another point in time.
-      throw Error(ErrorCode::kInvalidArgument,
-                  "--ns-from/--ns-to rename collections, but the backup's oplog names the old ones: "
-                  "add --no-oplog-replay to restore the renamed collections as dumped (not at the consistency point)");
-    }
-    auto filter = std::make_shared<dump::NamespaceFilter>(flags.ns_include, flags.ns_exclude, flags.ns_from, flags.ns_to);
-    request.options.map_namespace = [filter](const std::string& ns) -> std::optional<std::string> {
-      if (!filter->selected(ns)) return std::nullopt;
-      return filter->rename(ns);
-    };
+  if (!flags.ns_from.empty() && !flags.no_oplog_replay) {
+    // The oplog names the source namespaces; replaying it under new names is not supported,
+    // and skipping it silently would restore renamed collections at another point in time.
+    throw Error(ErrorCode::kInvalidArgument,
+                "--ns-from/--ns-to rename collections, but the backup's oplog names the old ones: "
+                "add --no-oplog-replay to restore the renamed collections as dumped (not at the consistency point)");
   }
+  // Checked here, so a bad pattern is refused before anything runs.
+  static_cast<void>(dump::NamespaceFilter(flags.ns_include, flags.ns_exclude, flags.ns_from, flags.ns_to));
+  request.namespaces = {flags.ns_include, flags.ns_exclude, flags.ns_from, flags.ns_to};
+  request.shard_map = parse_shard_map(flags.shard_map);
+  request.verify_first = flags.verify_first;
+  request.lock_lease = std::chrono::seconds(flags.lock_lease_seconds);
+  request.agents = context.agent_settings();
+  if (request.agents.enabled()) request.storage_location = context.storage_location();
   Progress progress;
   dump::RestoreSummary summary;
   {
@@ -78,9 +95,9 @@ void run(const RestoreFlags& flags, const Context& context) {
 
 void add_restore_verb(CLI::App& app, Context& context) {
   auto flags = std::make_shared<RestoreFlags>();
-  auto* verb = app.add_subcommand("restore", "restore a backup into a replica set");
+  auto* verb = app.add_subcommand("restore", "restore a backup into a replica set, or a sharded backup into a cluster");
   verb->add_option("--backup", flags->backup_id, "backup id (see `shardsafe list`)")->required();
-  verb->add_option("--uri", flags->uri, "MongoDB URI of the target replica set")->required();
+  verb->add_option("--uri", flags->uri, "MongoDB URI of the target replica set, or of a mongos for a sharded backup")->required();
   verb->add_option("--replica-set", flags->replica_set, "of a sharded backup: the shard (or config) to restore");
   verb->add_option("--parallel", flags->parallel, "collections restored at once")->check(CLI::Range(1, 64));
   verb->add_option("--insertion-workers", flags->insertion_workers, "insert workers per collection")->check(CLI::Range(1, 64));
@@ -94,8 +111,17 @@ void add_restore_verb(CLI::App& app, Context& context) {
   verb->add_option("--ns-exclude", flags->ns_exclude, "skip matching namespaces");
   verb->add_option("--ns-from", flags->ns_from, "rename: source pattern (with $var$ captures)");
   verb->add_option("--ns-to", flags->ns_to, "rename: target pattern");
+  verb->add_option("--shard-map", flags->shard_map, "backup shard -> target shard when the names differ: shard0=sh-a,shard1=sh-b")
+      ->delimiter(',');
+  verb->add_flag("--verify-first", flags->verify_first,
+                 "read every object and check its checksum before changing anything (objects are always checked as they "
+                 "are restored; a mismatch rolls the restore back)");
+  verb->add_option("--lock-lease", flags->lock_lease_seconds,
+                   "seconds after which the lock of a run that died may be taken over (renewed while running)")
+      ->check(CLI::Range(5, 3600));
   add_storage_options(*verb, context);
   add_key_options(*verb, context);
+  add_agent_options(*verb, context);
   verb->callback([flags, &context] { run(*flags, context); });
 }
 

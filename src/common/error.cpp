@@ -22,6 +22,7 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{ErrorCode::kTimeout, "timeout", 13, 504, true},
     ErrorCodeInfo{ErrorCode::kConflict, "conflict", 14, 409, true},
     ErrorCodeInfo{ErrorCode::kCancelled, "cancelled", 15, 499, false},
+    ErrorCodeInfo{ErrorCode::kUnauthorized, "unauthorized", 9, 401, false},
     ErrorCodeInfo{ErrorCode::kInternal, "internal", 1, 500, false},
 };
 

@@ -29,6 +29,7 @@ enum class ErrorCode {
   kTimeout,             // a deadline passed
   kConflict,            // a lock is held, a concurrent operation is running
   kCancelled,           // the user or the coordinator cancelled
+  kUnauthorized,        // a bearer token missing or refused (agent, API)
   kInternal,            // a bug: an invariant of shardsafe itself failed
 };
 

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <string>
 
+#include "common/error.h"
+
 namespace shardsafe {
 
 struct ProgressSnapshot {
@@ -25,17 +27,23 @@ struct ProgressSnapshot {
 class Progress {
  public:
   void start_phase(const std::string& phase, std::uint64_t bytes_total, std::uint64_t units_total);
+  // Throws Error(kCancelled) once cancel() was called: every data path reports here batch by
+  // batch, so a cancelled dump or restore stops at its next batch, on every worker thread.
   void add(std::uint64_t bytes, std::uint64_t documents) {
+    if (cancelled()) throw Error(ErrorCode::kCancelled, "cancelled");
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
     documents_.fetch_add(documents, std::memory_order_relaxed);
   }
   void unit_done() { units_done_.fetch_add(1, std::memory_order_relaxed); }
   ProgressSnapshot snapshot() const;
+  void cancel() { cancelled_.store(true); }
+  bool cancelled() const { return cancelled_.load(); }
 
  private:
   mutable std::mutex mutex_;  // guards phase_ and started_
   std::string phase_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::atomic<bool> cancelled_{false};
   std::atomic<std::uint64_t> bytes_{0}, bytes_total_{0}, documents_{0}, units_done_{0}, units_total_{0};
 };
 

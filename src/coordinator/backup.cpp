@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <optional>
 
+#include "agent/jobs.h"
 #include "catalog/catalog.h"
+#include "catalog/manifest_json.h"
 #include "common/clock.h"
 #include "common/error.h"
-#include "common/parallel.h"
 #include "coordinator/lock.h"
+#include "coordinator/operation.h"
 #include "mongo/topology.h"
 #include "version.h"
 
@@ -19,7 +21,7 @@ namespace {
 // One replica set of the deployment being backed up.
 struct SetToDump {
   std::string shard;  // shard id; "config" for the config server; empty for a plain set
-  std::unique_ptr<dump::ReplicaSetDumper> dumper;
+  mongo::Uri uri;
 };
 
 void remove_partial_backup(storage::Storage& storage, const std::string& prefix) noexcept {
@@ -38,62 +40,112 @@ bool is_mongos(const mongo::Uri& uri) {
   return mongo::hello(client).kind == mongo::ServerKind::kMongos;
 }
 
-// Dumps every set and lines their oplogs up on one consistency point, which it returns.
-mongo::Timestamp dump_sets(std::vector<SetToDump>& sets, const std::string& prefix, const BackupRequest& request,
-                           Progress& progress, catalog::Manifest& manifest) {
-  const auto all = sets.size();
-  const int everyone = static_cast<int>(all);
-  parallel_for(all, everyone, [&](std::size_t i) {
-    sets[i].dumper->begin();
-    sets[i].dumper->set_prefix(prefix + sets[i].dumper->replica_set() + "/");
-  });
-  std::uint64_t bytes = 0, namespaces = 0;
-  for (const auto& set : sets) {
-    bytes += set.dumper->planned_bytes();
-    namespaces += set.dumper->planned_namespaces();
+// The member a dump should read, as the read preference asks.
+std::string preferred_member(const mongo::ReplicaSetTopology& set, mongo::ReadPreference preference) {
+  const bool secondary = preference == mongo::ReadPreference::kSecondary || preference == mongo::ReadPreference::kSecondaryPreferred;
+  return secondary && !set.secondaries.empty() ? set.secondaries.front() : set.primary;
+}
+
+nlohmann::json dump_params(const dump::DumpOptions& dump, const std::string& read_preference) {
+  return {{"parallel", dump.parallel_collections},
+          {"read_preference", read_preference},
+          {"compression", storage::compression_name(dump.stream.compression)},
+          {"compression_level", dump.stream.compression_level},
+          {"compression_threads", dump.stream.compression_threads},
+          {"part_size", dump.stream.part_size}};
+}
+
+std::string read_preference_name(mongo::ReadPreference preference) {
+  switch (preference) {
+    case mongo::ReadPreference::kPrimary: return "primary";
+    case mongo::ReadPreference::kPrimaryPreferred: return "primaryPreferred";
+    case mongo::ReadPreference::kSecondary: return "secondary";
+    case mongo::ReadPreference::kSecondaryPreferred: return "secondaryPreferred";
+    case mongo::ReadPreference::kNearest: return "nearest";
   }
-  progress.start_phase("dump", bytes, namespaces);
-  parallel_for(all, everyone, [&](std::size_t i) { sets[i].dumper->dump_collections(); });
+  return "primary";
+}
 
-  // T must be at or after every set's dump end (a dump may already hold writes up to its end,
-  // and replay cannot undo them) and inside every set's captured oplog.
-  std::vector<mongo::Timestamp> ends(all);
-  parallel_for(all, everyone, [&](std::size_t i) { ends[i] = sets[i].dumper->newest_optime(); });
-  const mongo::Timestamp consistency_point = *std::max_element(ends.begin(), ends.end());
+// A job id from parts that may hold characters a file name should not.
+std::string job_id(const std::string& operation, const std::string& set, const std::string& kind) {
+  std::string id = operation + "." + set + "." + kind;
+  for (char& c : id) {
+    const bool allowed = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    if (!allowed) c = '_';
+  }
+  return id.substr(0, 128);
+}
 
-  progress.start_phase("oplog", 0, all);
-  std::vector<catalog::ReplicaSetBackup> results(all);
-  parallel_for(all, everyone, [&](std::size_t i) {
-    sets[i].dumper->wait_for_optime(consistency_point, request.consistency_timeout);
-    results[i] = sets[i].dumper->finish(consistency_point);
-    results[i].shard = sets[i].shard;
-    progress.unit_done();
-  });
-  manifest.replica_sets = std::move(results);
-  return consistency_point;
+std::vector<SetJob> plan_jobs(const std::vector<SetToDump>& sets, const BackupRequest& request, JobDispatcher& dispatcher,
+                              const catalog::Manifest& manifest, const std::string& prefix) {
+  std::vector<SetJob> jobs;
+  for (const auto& set : sets) {
+    const auto topology = mongo::discover_replica_set(set.uri);
+    const auto placement = dispatcher.place(set.shard, topology, preferred_member(topology, request.dump.read_preference));
+    nlohmann::json params = {{"uri", set.uri.secret_text()},
+                             {"member", placement.member},
+                             {"shard", set.shard},
+                             {"backup_id", manifest.id},
+                             {"prefix", prefix},
+                             {"dump", dump_params(request.dump, read_preference_name(request.dump.read_preference))}};
+    dispatcher.add_common_params(params, request.dump.stream.encryption);
+    jobs.push_back({topology.name, placement.service, {job_id(manifest.id, topology.name, "backup"), "backup", params}, {}, {}});
+  }
+  return jobs;
+}
+
+// Dumps every set through its job and lines their oplogs up on one consistency point.
+mongo::Timestamp dump_sets(const std::vector<SetToDump>& sets, const std::string& prefix, const BackupRequest& request,
+                           storage::Storage& storage, Progress& progress, catalog::Manifest& manifest) {
+  JobDispatcher dispatcher(storage, request.storage_location, request.agents);
+  std::vector<SetJob> jobs = plan_jobs(sets, request, dispatcher, manifest, prefix);
+  OperationTracker tracker(storage, "backup-" + manifest.id, "backup", manifest.id);
+  try {
+    start_jobs(jobs);
+    progress.start_phase("dump", 0, jobs.size());
+    ProgressSum dumped(progress);
+    wait_for_phase(jobs, agent::JobState::kAwaiting, request.limits, [&] {
+      dumped.update(jobs);
+      tracker.update("dump", jobs);
+    });
+    // T must be at or after every set's dump end (a dump may already hold writes up to its
+    // end, and replay cannot undo them) and inside every set's captured oplog.
+    mongo::Timestamp consistency_point;
+    for (const auto& job : jobs) consistency_point = std::max(consistency_point, agent::timestamp_from(job.last.result.at("dump_end")));
+    const nlohmann::json decision = {{"up_to", agent::timestamp_json(consistency_point)},
+                                     {"timeout_s", request.consistency_timeout.count()}};
+    for (auto& job : jobs) job.service->resume(job.spec.id, decision);
+    progress.start_phase("oplog", 0, jobs.size());
+    wait_for_phase(jobs, agent::JobState::kSucceeded, request.limits, [&] { tracker.update("oplog", jobs); });
+    for (const auto& job : jobs) {
+      manifest.replica_sets.push_back(catalog::replica_set_backup_from_json(job.last.result.at("replica_set_backup"), manifest.id));
+    }
+    tracker.finish("");
+    return consistency_point;
+  } catch (const std::exception& error) {
+    cancel_and_wait(jobs, std::chrono::minutes(10));
+    tracker.finish(error.what());
+    throw;
+  }
 }
 
 void back_up_replica_set(const mongo::Uri& uri, const BackupRequest& request, storage::Storage& storage,
                          Progress& progress, const std::string& prefix, catalog::Manifest& manifest) {
-  OperationLock lock(uri, "backup");
-  std::vector<SetToDump> sets;
-  sets.push_back({"", std::make_unique<dump::ReplicaSetDumper>(uri, storage, prefix, request.dump, progress)});
+  OperationLock lock(uri, "backup", request.lock_lease);
   manifest.topology = "replset";
-  manifest.consistency_point = dump_sets(sets, prefix, request, progress, manifest);
+  manifest.consistency_point = dump_sets({{"", uri}}, prefix, request, storage, progress, manifest);
 }
 
 void back_up_cluster(const mongo::Uri& mongos, const BackupRequest& request, storage::Storage& storage,
                      Progress& progress, const std::string& prefix, catalog::Manifest& manifest) {
   const auto cluster = mongo::discover_cluster(mongos);
-  OperationLock lock(cluster.config.uri, "backup");
-  BalancerPause balancer(mongos);
+  OperationLock lock(cluster.config.uri, "backup", request.lock_lease);
+  BalancerPause balancer(mongos, lock);
   std::vector<SetToDump> sets;
-  for (const auto& shard : cluster.shards) {
-    sets.push_back({shard.id, std::make_unique<dump::ReplicaSetDumper>(shard.uri, storage, prefix, request.dump, progress)});
-  }
-  sets.push_back({"config", std::make_unique<dump::ReplicaSetDumper>(cluster.config.uri, storage, prefix, request.dump, progress)});
+  for (const auto& shard : cluster.shards) sets.push_back({shard.id, shard.uri});
+  sets.push_back({"config", cluster.config.uri});
   manifest.topology = "sharded";
-  manifest.consistency_point = dump_sets(sets, prefix, request, progress, manifest);
+  manifest.consistency_point = dump_sets(sets, prefix, request, storage, progress, manifest);
   spdlog::info("cluster of {} shards consistent at {}", cluster.shards.size(), manifest.consistency_point.to_string());
 }
 

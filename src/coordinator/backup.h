@@ -6,6 +6,7 @@
 
 #include "catalog/manifest.h"
 #include "common/progress.h"
+#include "coordinator/jobs.h"
 #include "dump/dumper.h"
 #include "storage/storage.h"
 
@@ -16,17 +17,25 @@ struct BackupRequest {
   dump::DumpOptions dump;
   // How long a set may take to reach the consistency point after the last dump ended.
   std::chrono::seconds consistency_timeout{60};
+  // Agent mode: each set's job runs in the agent serving it, which reads its own node and
+  // writes straight to `storage_location`. Local mode (no agents): jobs run in this process.
+  AgentSettings agents;
+  StorageLocation storage_location;
+  PhaseLimits limits;
+  std::chrono::seconds lock_lease{60};
 };
 
 // Runs a full backup and returns its manifest, committed in `storage`. Steps:
 //   discover  the replica set, or through a mongos the shards and the config server
 //   lock      take shardsafe's lock; on a cluster stop the balancer and wait for its round
-//   dump      every set in parallel (each its collections in parallel), straight to storage
-//   align     T = the latest dump end across sets; every set's oplog is captured up to T
+//   dump      one job per set, all in parallel (each its collections in parallel), straight
+//             to storage; each job reports where its dump ended and waits
+//   align     T = the latest dump end across sets; every job captures its oplog up to T
 //   commit    the manifest, last: before it exists the backup is not listed
 //   release   restart the balancer if it was running, release the lock
-// On failure, the objects written so far are removed (best effort) and the error rethrown; a
-// failed backup never has a manifest, so it is never listed as complete.
+// On failure, the other jobs are cancelled, the objects written so far are removed (best
+// effort) and the error rethrown; a failed backup never has a manifest, so it is never listed
+// as complete. The operation's progress is recorded for `status` (catalog/operations.h).
 catalog::Manifest run_backup(const BackupRequest& request, storage::Storage& storage, Progress& progress);
 
 }  // namespace shardsafe::coordinator

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <thread>
 
 #include "common/error.h"
@@ -24,11 +25,12 @@ std::string this_process() {
 }  // namespace
 
 OperationLock::OperationLock(const mongo::Uri& uri, std::string operation, std::chrono::seconds lease)
-    : client_(uri), owner_(this_process()) {
+    : lease_(lease), client_(uri), owner_(this_process()) {
   const std::int64_t now = now_ms();
-  const std::int64_t expires = now + std::chrono::duration_cast<std::chrono::milliseconds>(lease).count();
   // Take the lock if nobody holds it or the holder's lease ran out: one atomic upsert whose
   // filter only matches a free or expired lock. A live lock makes the upsert collide on _id.
+  // The document it replaced (an expired holder's) says whether that holder left the balancer
+  // stopped.
   const mongo::Bson filter = mongo::BsonBuilder()
                                  .append("_id", "shardsafe")
                                  .append("expires_at", mongo::BsonBuilder().append_date("$lt", now).build())
@@ -37,19 +39,22 @@ OperationLock::OperationLock(const mongo::Uri& uri, std::string operation, std::
                                  .append("operation", operation)
                                  .append("owner", owner_)
                                  .append_date("acquired_at", now)
-                                 .append_date("expires_at", expires)
-                                 .build();
-  const mongo::Bson update = mongo::BsonBuilder()
-                                 .append("q", filter)
-                                 .append("u", mongo::BsonBuilder().append("$set", fields).build())
-                                 .append("upsert", true)
+                                 .append_date("expires_at", now + std::chrono::duration_cast<std::chrono::milliseconds>(lease).count())
+                                 .append("balancer_was_running", false)
                                  .build();
   try {
-    client_.command("admin", mongo::BsonBuilder()
-                                 .append("update", dump::kLockCollection)
-                                 .append_array("updates", std::vector<mongo::Bson>{update})
-                                 .append("writeConcern", mongo::BsonBuilder().append("w", "majority").build())
-                                 .build());
+    const mongo::Bson reply = client_.command("admin", mongo::BsonBuilder()
+                                                          .append("findAndModify", dump::kLockCollection)
+                                                          .append("query", filter)
+                                                          .append("update", mongo::BsonBuilder().append("$set", fields).build())
+                                                          .append("upsert", true)
+                                                          .append("writeConcern", mongo::BsonBuilder().append("w", "majority").build())
+                                                          .build());
+    if (const auto previous = mongo::BsonView(reply).document("value")) {
+      inherited_running_balancer_ = mongo::BsonView(*previous).boolean("balancer_was_running").value_or(false);
+      spdlog::warn("took over the shardsafe lock of {} (operation {}), whose lease had expired",
+                   mongo::BsonView(*previous).string("owner").value_or("?"), mongo::BsonView(*previous).string("operation").value_or("?"));
+    }
   } catch (const ServerError& error) {
     if (error.server_code() != 11000) throw;
     mongo::Cursor cursor = client_.find("admin", dump::kLockCollection, mongo::BsonBuilder().append("_id", "shardsafe").build());
@@ -60,9 +65,45 @@ OperationLock::OperationLock(const mongo::Uri& uri, std::string operation, std::
                                           "): wait for it to finish, or for its lease to expire if it died");
   }
   spdlog::debug("lock taken for {} by {}", operation, owner_);
+  renewer_ = std::jthread([this](std::stop_token stop) { renew_until_released(stop); });
+}
+
+void OperationLock::update_lease(const mongo::Bson& set_fields) {
+  const mongo::Bson update = mongo::BsonBuilder()
+                                 .append("q", mongo::BsonBuilder().append("_id", "shardsafe").append("owner", owner_).build())
+                                 .append("u", mongo::BsonBuilder().append("$set", set_fields).build())
+                                 .build();
+  std::lock_guard lock(mutex_);
+  client_.command("admin", mongo::BsonBuilder()
+                               .append("update", dump::kLockCollection)
+                               .append_array("updates", std::vector<mongo::Bson>{update})
+                               .append("writeConcern", mongo::BsonBuilder().append("w", "majority").build())
+                               .build());
+}
+
+void OperationLock::renew_until_released(std::stop_token stop) {
+  std::mutex sleep_mutex;
+  std::condition_variable_any sleeper;
+  while (true) {
+    {
+      std::unique_lock lock(sleep_mutex);
+      if (sleeper.wait_for(lock, stop, lease_ / 4, [&] { return stop.stop_requested(); })) return;
+    }
+    try {
+      const std::int64_t expires = now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(lease_).count();
+      update_lease(mongo::BsonBuilder().append_date("expires_at", expires).build());
+    } catch (const std::exception& error) {
+      spdlog::warn("could not renew the shardsafe lock: {} (retrying)", error.what());
+    }
+  }
+}
+
+void OperationLock::record_balancer_was_running(bool running) {
+  update_lease(mongo::BsonBuilder().append("balancer_was_running", running).build());
 }
 
 OperationLock::~OperationLock() {
+  renewer_ = {};  // stops renewing before the lease is deleted
   try {
     client_.command("admin", mongo::BsonBuilder()
                                  .append("delete", dump::kLockCollection)
@@ -79,9 +120,11 @@ OperationLock::~OperationLock() {
   }
 }
 
-BalancerPause::BalancerPause(const mongo::Uri& mongos, std::chrono::seconds timeout) : client_(mongos) {
+BalancerPause::BalancerPause(const mongo::Uri& mongos, OperationLock& lock, std::chrono::seconds timeout) : client_(mongos) {
   const mongo::Bson status = client_.command("admin", mongo::BsonBuilder().append("balancerStatus", 1).build());
-  was_running_ = mongo::BsonView(status).string("mode").value_or("off") != "off";
+  was_running_ = mongo::BsonView(status).string("mode").value_or("off") != "off" || lock.inherited_running_balancer();
+  if (lock.inherited_running_balancer()) spdlog::warn("the run that died had stopped a running balancer: it is started again at the end");
+  lock.record_balancer_was_running(was_running_);
   client_.command("admin", mongo::BsonBuilder().append("balancerStop", 1).build());
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {

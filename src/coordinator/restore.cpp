@@ -2,12 +2,24 @@
 
 #include <spdlog/spdlog.h>
 
+#include <random>
+
+#include "agent/jobs.h"
 #include "catalog/catalog.h"
+#include "catalog/manifest_json.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "coordinator/lock.h"
+#include "coordinator/operation.h"
+#include "dump/metadata.h"
+#include "dump/namespace_filter.h"
+#include "mongo/topology.h"
+#include "storage/hash.h"
 
 namespace shardsafe::coordinator {
 namespace {
+
+const std::set<std::string> kSystemDatabases = {"admin", "config", "local"};
 
 void check_key_matches(const catalog::Manifest& manifest, const dump::RestoreOptions& options) {
   if (manifest.encryption_key_id.empty()) return;
@@ -21,8 +33,34 @@ void check_key_matches(const catalog::Manifest& manifest, const dump::RestoreOpt
   }
 }
 
-// The replica set of the backup to restore: the only one, or the one named by --replica-set
-// (a shard's name or id, or "config").
+// Every object the manifest lists is in storage with its size (or, with verify_first, has its
+// checksum): a restore that would hit a missing object halfway is refused before it starts.
+void check_objects(catalog::Catalog& catalog, storage::Storage& storage, const catalog::Manifest& manifest, bool verify_first) {
+  if (verify_first) {
+    const auto report = catalog.verify(manifest.id);
+    if (!report.ok()) {
+      const auto& bad = report.bad_objects.front();
+      throw Error(ErrorCode::kChecksumMismatch, "backup \"" + manifest.id + "\" is damaged: object \"" + bad.key + "\" " +
+                                                    bad.problem + " (" + std::to_string(report.bad_objects.size()) + " bad objects)");
+    }
+    return;
+  }
+  std::map<std::string, std::uint64_t> sizes;
+  for (const auto& object : storage::list_all(storage, catalog::Catalog::backup_prefix(manifest.id))) sizes[object.key] = object.size;
+  for (const auto& part : catalog::manifest_objects(manifest)) {
+    const auto found = sizes.find(part.key);
+    if (found == sizes.end()) {
+      throw Error(ErrorCode::kNotFound, "backup \"" + manifest.id + "\" is incomplete: object \"" + part.key + "\" is missing from storage");
+    }
+    if (found->second != part.size) {
+      throw Error(ErrorCode::kChecksumMismatch, "backup \"" + manifest.id + "\" is damaged: object \"" + part.key + "\" has " +
+                                                    std::to_string(found->second) + " bytes, the manifest says " + std::to_string(part.size));
+    }
+  }
+}
+
+// The replica set of the backup to restore into a replica set: the only one, or the one named
+// by --replica-set (a shard's name or id, or "config").
 const catalog::ReplicaSetBackup& choose_replica_set(const catalog::Manifest& manifest, const std::string& wanted) {
   if (wanted.empty() && manifest.replica_sets.size() == 1) return manifest.replica_sets.front();
   std::string names;
@@ -32,9 +70,218 @@ const catalog::ReplicaSetBackup& choose_replica_set(const catalog::Manifest& man
   }
   if (wanted.empty()) {
     throw Error(ErrorCode::kInvalidArgument, "backup \"" + manifest.id + "\" is of a sharded cluster (" + names +
-                                                 "): restoring a whole cluster is not supported yet; pick one replica set with --replica-set");
+                                                 "): restore it through a mongos (--uri mongodb://<mongos>), or pick one "
+                                                 "replica set with --replica-set");
   }
   throw Error(ErrorCode::kNotFound, "backup \"" + manifest.id + "\" has no replica set \"" + wanted + "\" (it has " + names + ")");
+}
+
+std::string random_uuid() {
+  std::random_device device;
+  std::array<std::uint8_t, 16> bytes{};
+  for (auto& byte : bytes) byte = static_cast<std::uint8_t>(device());
+  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return storage::to_hex(bytes);
+}
+
+// The restore's jobs and what they share.
+class RestoreRun {
+ public:
+  RestoreRun(const RestoreRequest& request, storage::Storage& storage, Progress& progress, const catalog::Manifest& manifest)
+      : request_(request),
+        progress_(progress),
+        manifest_(manifest),
+        operation_id_("restore-" + manifest.id + "-" + utc_time(std::chrono::system_clock::now(), "%Y%m%dT%H%M%SZ")),
+        dispatcher_(storage, request.storage_location, request.agents),
+        tracker_(storage, operation_id_, "restore", manifest.id) {}
+
+  // Adds the job restoring `set` into the replica set behind `target` (shard `shard`).
+  void add(const catalog::ReplicaSetBackup& set, const mongo::Uri& target, const std::string& shard, const dump::RestoreOptions& options) {
+    const auto topology = mongo::discover_replica_set(target);
+    const auto placement = dispatcher_.place(shard, topology, topology.primary);
+    const NamespaceSelection& ns = request_.namespaces;
+    nlohmann::json params = {{"uri", target.secret_text()},
+                             {"backup_id", manifest_.id},
+                             {"set", catalog::replica_set_backup_to_json(set)},
+                             {"options", agent::restore_options_json(options, ns.include, ns.exclude, ns.from, ns.to)}};
+    dispatcher_.add_common_params(params, request_.options.key);
+    std::string id = operation_id_ + "." + topology.name;
+    for (char& c : id) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
+    }
+    jobs_.push_back({set.name + " -> " + topology.name, placement.service, {id.substr(0, 128), "restore", params}, {}, {}});
+  }
+
+  // Runs every job to its commit point, calls `before_commit` (the config server's metadata),
+  // then commits them all; on any failure rolls every set back (and calls `roll_back_extra`).
+  dump::RestoreSummary run(const std::function<void()>& before_commit, const std::function<void()>& roll_back_extra) {
+    bool committing = false;
+    try {
+      start_jobs(jobs_);
+      progress_.start_phase("restore", 0, jobs_.size());
+      ProgressSum restored(progress_);
+      wait_for_phase(jobs_, agent::JobState::kAwaiting, request_.limits, [&] {
+        restored.update(jobs_);
+        tracker_.update("restore", jobs_);
+      });
+      before_commit();
+      committing = true;
+      for (auto& job : jobs_) job.service->resume(job.spec.id, {{"commit", true}});
+      wait_for_phase(jobs_, agent::JobState::kSucceeded, request_.limits, [&] { tracker_.update("commit", jobs_); });
+    } catch (const std::exception& error) {
+      if (!committing) {
+        cancel_and_wait(jobs_, std::chrono::minutes(10));
+        roll_back_extra();
+      }
+      tracker_.finish(error.what());
+      throw;
+    }
+    tracker_.finish("");
+    dump::RestoreSummary total;
+    for (const auto& job : jobs_) {
+      const auto summary = agent::restore_summary_from_json(job.last.result);
+      total.collections += summary.collections;
+      total.documents += summary.documents;
+      total.indexes += summary.indexes;
+      total.oplog_applied += summary.oplog_applied;
+      total.uuids_preserved += summary.uuids_preserved;
+      total.users_and_roles = total.users_and_roles || summary.users_and_roles;
+      total.holdings_kept.insert(total.holdings_kept.end(), summary.holdings_kept.begin(), summary.holdings_kept.end());
+    }
+    return total;
+  }
+
+ private:
+  const RestoreRequest& request_;
+  Progress& progress_;
+  const catalog::Manifest& manifest_;
+  std::string operation_id_;
+  JobDispatcher dispatcher_;
+  OperationTracker tracker_;
+  std::vector<SetJob> jobs_;
+};
+
+dump::RestoreSummary restore_replica_set(const RestoreRequest& request, storage::Storage& storage, Progress& progress,
+                                         const catalog::Manifest& manifest) {
+  const mongo::Uri target(request.target_uri);
+  OperationLock lock(target, "restore", request.lock_lease);
+  RestoreRun run(request, storage, progress, manifest);
+  run.add(choose_replica_set(manifest, request.replica_set), target, "", request.options);
+  return run.run([] {}, [] {});
+}
+
+// Every namespace the shards' dumps hold that the selection restores (user databases only).
+std::set<std::string> restored_namespaces(const catalog::Manifest& manifest, const dump::NamespaceFilter& filter) {
+  std::set<std::string> out;
+  for (const auto& set : manifest.replica_sets) {
+    if (set.shard == "config") continue;
+    for (const auto& collection : set.collections) {
+      const std::string ns = collection.db + "." + collection.name;
+      if (!kSystemDatabases.contains(collection.db) && filter.selected(ns)) out.insert(ns);
+    }
+  }
+  return out;
+}
+
+// UUIDs of every collection on every shard of the target.
+std::set<std::string> uuids_in_use(const mongo::ClusterTopology& cluster) {
+  std::set<std::string> uuids;
+  for (const auto& shard : cluster.shards) {
+    mongo::Client client(shard.uri);
+    for (const auto& [db, entry] : mongo::list_all_collections(client)) {
+      const std::string uuid = dump::uuid_of_listing(entry);
+      if (!uuid.empty()) uuids.insert(uuid);
+    }
+  }
+  return uuids;
+}
+
+// Each sharded collection gets one UUID on every shard and in the metadata: its dumped one when
+// no collection of the target holds it (a fresh cluster), else a new one (the live collection
+// set aside keeps its UUID until the restore commits).
+std::map<std::string, std::string> choose_sharded_uuids(ConfigMetadata& metadata, const mongo::ClusterTopology& cluster) {
+  const auto in_use = uuids_in_use(cluster);
+  std::map<std::string, std::string> chosen;
+  for (const auto& [ns, uuid] : metadata.sharded_uuids()) {
+    chosen[ns] = uuid.empty() || in_use.contains(uuid) ? random_uuid() : uuid;
+  }
+  for (const auto& [ns, uuid] : chosen) metadata.set_uuid(ns, uuid);
+  return chosen;
+}
+
+const mongo::ShardInfo& target_shard(const mongo::ClusterTopology& cluster, const std::string& id) {
+  for (const auto& shard : cluster.shards) {
+    if (shard.id == id) return shard;
+  }
+  throw Error(ErrorCode::kInternal, "shard \"" + id + "\" vanished from the target");
+}
+
+// Every router drops its cached routing: the one given, and those registered in config.mongos.
+void refresh_routers(const mongo::Uri& mongos, mongo::Client& config) {
+  const mongo::Bson flush = mongo::BsonBuilder().append("flushRouterConfig", 1).build();
+  mongo::Client given(mongos);
+  given.command("admin", flush);
+  mongo::Cursor routers = config.find("config", "mongos", mongo::Bson());
+  while (const bson_t* router = routers.next()) {
+    const std::string host = mongo::BsonView(router).string("_id").value_or("");
+    try {
+      mongo::Client client(mongos.direct_to(host));
+      client.command("admin", flush);
+    } catch (const Error& error) {
+      spdlog::warn("could not refresh router {}: {} (restart it, or run flushRouterConfig on it)", host, error.what());
+    }
+  }
+}
+
+dump::RestoreSummary restore_cluster(const RestoreRequest& request, storage::Storage& storage, Progress& progress,
+                                     const catalog::Manifest& manifest) {
+  if (!request.namespaces.from.empty()) {
+    throw Error(ErrorCode::kInvalidArgument, "--ns-from/--ns-to rename collections, which a whole-cluster restore does not "
+                                             "support (the sharding metadata names them): restore one replica set with --replica-set");
+  }
+  const mongo::Uri mongos(request.target_uri);
+  const auto cluster = mongo::discover_cluster(mongos);
+  std::vector<std::string> backup_shards, target_shards;
+  const catalog::ReplicaSetBackup* config_set = nullptr;
+  for (const auto& set : manifest.replica_sets) {
+    if (set.shard == "config") config_set = &set;
+    else backup_shards.push_back(set.shard);
+  }
+  for (const auto& shard : cluster.shards) target_shards.push_back(shard.id);
+  if (!config_set) throw Error(ErrorCode::kCorruptData, "backup \"" + manifest.id + "\" is sharded but holds no config server");
+  const ShardMap shards = resolve_shard_map(backup_shards, target_shards, request.shard_map);
+
+  const dump::NamespaceFilter filter(request.namespaces.include, request.namespaces.exclude, {}, {});
+  const auto namespaces = restored_namespaces(manifest, filter);
+  ConfigMetadata metadata(*config_set, storage, request.options.key, manifest.consistency_point,
+                          [&](const std::string& ns) { return filter.selected(ns); });
+
+  OperationLock lock(cluster.config.uri, "restore", request.lock_lease);
+  BalancerPause balancer(mongos, lock);
+  mongo::Client config(cluster.config.uri);
+  metadata.check_database_primaries(config, shards);
+  dump::RestoreOptions options = request.options;
+  options.collection_uuids = choose_sharded_uuids(metadata, cluster);
+  options.also_set_aside = namespaces;
+  options.up_to = options.up_to.value_or(manifest.consistency_point);
+
+  RestoreRun run(request, storage, progress, manifest);
+  for (const auto& set : manifest.replica_sets) {
+    if (set.shard == "config") continue;
+    const auto& shard = target_shard(cluster, shards.at(set.shard));
+    run.add(set, shard.uri, shard.id, options);
+  }
+  auto summary = run.run([&] { metadata.apply(config, shards); }, [&] { metadata.roll_back(config); });
+  refresh_routers(mongos, config);
+  spdlog::info("cluster restored from backup \"{}\" at {}: {} shards, {} sharded collections", manifest.id,
+               manifest.consistency_point.to_string(), backup_shards.size(), metadata.sharded_uuids().size());
+  return summary;
+}
+
+bool is_mongos(const std::string& uri) {
+  mongo::Client client{mongo::Uri(uri)};
+  return mongo::hello(client).kind == mongo::ServerKind::kMongos;
 }
 
 }  // namespace
@@ -43,20 +290,14 @@ dump::RestoreSummary run_restore(const RestoreRequest& request, storage::Storage
   catalog::Catalog catalog(storage);
   const catalog::Manifest manifest = catalog.load(request.backup_id);
   check_key_matches(manifest, request.options);
-  const mongo::Uri target(request.target_uri);
-  OperationLock lock(target, "restore");
-  dump::ReplicaSetRestorer restorer(choose_replica_set(manifest, request.replica_set), storage, target, request.options, progress);
-  restorer.check_target();
-  try {
-    restorer.set_aside();
-    restorer.restore_collections();
-    restorer.replay_oplog();
-  } catch (...) {
-    spdlog::error("restore of backup \"{}\" failed: rolling back", manifest.id);
-    restorer.roll_back();
-    throw;
+  check_objects(catalog, storage, manifest, request.verify_first);
+  const bool whole_cluster = manifest.topology == "sharded" && request.replica_set.empty();
+  if (whole_cluster && !is_mongos(request.target_uri)) {
+    throw Error(ErrorCode::kInvalidArgument, "backup \"" + manifest.id + "\" is of a sharded cluster: restore it through a "
+                                             "mongos of the target cluster, or pick one replica set with --replica-set");
   }
-  const auto summary = restorer.commit();
+  const auto summary = whole_cluster ? restore_cluster(request, storage, progress, manifest)
+                                     : restore_replica_set(request, storage, progress, manifest);
   spdlog::info("backup \"{}\" restored: {} collections, {} documents, {} oplog entries replayed", manifest.id,
                summary.collections, summary.documents, summary.oplog_applied);
   return summary;

@@ -2,29 +2,50 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/progress.h"
+#include "coordinator/config_metadata.h"
+#include "coordinator/jobs.h"
 #include "dump/restorer.h"
 #include "storage/storage.h"
 
 namespace shardsafe::coordinator {
 
-struct RestoreRequest {
-  std::string backup_id;
-  std::string target_uri;  // the replica set to restore into
-  std::string replica_set; // which set of a multi-set (sharded) backup; empty when it has one
-  dump::RestoreOptions options;
+// --ns-include / --ns-exclude / --ns-from / --ns-to (dump/namespace_filter.h).
+struct NamespaceSelection {
+  std::vector<std::string> include, exclude, from, to;
 };
 
-// Restores a replica-set backup. Steps:
-//   load      the manifest (checksummed; unknown versions refused)
-//   check     the target: a replica set with a primary; conflicts refused unless --drop
-//   set aside the target's namespaces that will be replaced (renamed, not copied)
-//   restore   collections streamed from storage (verified as read), then indexes
-//   replay    the oplog up to the backup's consistency point (or options.up_to)
-//   commit    drop what was set aside
-// Any failure after "set aside" rolls back: restored namespaces are dropped and the set-aside
-// ones renamed back, so the target is left as it was; the error is rethrown.
+struct RestoreRequest {
+  std::string backup_id;
+  std::string target_uri;   // a replica set; a mongos for a whole sharded backup
+  std::string replica_set;  // of a sharded backup: the one set (shard or "config") to restore into a replica set
+  dump::RestoreOptions options;  // its map_namespace is not used: see `namespaces`
+  NamespaceSelection namespaces;
+  ShardMap shard_map;       // backup shard id -> target shard id, when the names differ
+  bool verify_first = false;  // read every object and check its SHA-256 before changing anything
+  AgentSettings agents;     // agent mode, as for backups
+  StorageLocation storage_location;
+  PhaseLimits limits;
+  std::chrono::seconds lock_lease{60};
+};
+
+// Restores a backup. Steps:
+//   load      the manifest (checksummed; unknown versions refused), the key, and every object
+//             it lists present with its size (with verify_first: re-read and checksummed)
+//   check     a replica set target, or for a sharded backup a mongos whose cluster has as many
+//             shards (--shard-map when the names differ); lock; the balancer stopped
+//   restore   one job per replica set, in parallel, each: conflicts refused unless --drop, the
+//             namespaces it replaces set aside (renamed, not copied), collections streamed from
+//             storage (verified as read), indexes, the oplog replayed to the consistency point
+//   metadata  (cluster) the config server's databases, collections and chunks, shard ids
+//             mapped, each sharded collection with the one UUID all its shards got
+//   commit    every job drops what it set aside (or keeps it with --keep-previous); routers
+//             refreshed (flushRouterConfig)
+// Any failure, on any replica set, rolls every set back: what was restored is dropped and the
+// set-aside data renamed back (and the metadata put back), so the target is as it was; the
+// error names every set's state. Returns the totals over all sets.
 dump::RestoreSummary run_restore(const RestoreRequest& request, storage::Storage& storage, Progress& progress);
 
 }  // namespace shardsafe::coordinator

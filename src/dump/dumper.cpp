@@ -26,7 +26,18 @@ bool contains(const std::array<const char*, N>& names, const std::string& name) 
 }
 
 // The member a dump reads from: the primary, or a healthy secondary when asked for one.
-std::string choose_member(const mongo::ReplicaSetTopology& topology, mongo::ReadPreference preference) {
+std::string choose_member(const mongo::ReplicaSetTopology& topology, const DumpOptions& options) {
+  if (!options.member.empty()) {
+    const bool healthy = options.member == topology.primary ||
+                         std::find(topology.secondaries.begin(), topology.secondaries.end(), options.member) !=
+                             topology.secondaries.end();
+    if (!healthy) {
+      throw Error(ErrorCode::kInvalidArgument, "\"" + options.member + "\" is not a healthy member of replica set \"" +
+                                                   topology.name + "\" (primary " + topology.primary + ")");
+    }
+    return options.member;
+  }
+  const mongo::ReadPreference preference = options.read_preference;
   const bool wants_secondary =
       preference == mongo::ReadPreference::kSecondary || preference == mongo::ReadPreference::kSecondaryPreferred;
   if (wants_secondary && !topology.secondaries.empty()) return topology.secondaries.front();
@@ -79,7 +90,7 @@ ReplicaSetDumper::~ReplicaSetDumper() = default;
 void ReplicaSetDumper::begin() {
   const auto topology = mongo::discover_replica_set(uri_);
   result_.name = topology.name;
-  result_.source_host = choose_member(topology, options_.read_preference);
+  result_.source_host = choose_member(topology, options_);
   // Dump and oplog come from the same member, over a direct connection, so they describe one
   // history even if the set elects another primary meanwhile.
   member_uri_ = std::make_unique<mongo::Uri>(uri_.direct_to(result_.source_host));

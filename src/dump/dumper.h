@@ -26,6 +26,9 @@ namespace shardsafe::dump {
 struct DumpOptions {
   int parallel_collections = 4;
   mongo::ReadPreference read_preference = mongo::ReadPreference::kPrimary;
+  // "host:port" of the member to read, overriding read_preference: an agent reads the member
+  // it runs beside. Error(kInvalidArgument) when it is not a healthy member of the set.
+  std::string member;
   storage::StreamOptions stream;
 };
 

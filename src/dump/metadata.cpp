@@ -290,16 +290,7 @@ std::string go_canonical_extended_json(const mongo::Bson& document) {
   return writer.take();
 }
 
-std::string uuid_of_listing(const mongo::Bson& entry) {
-  bson_iter_t iter;
-  if (!mongo::BsonView(entry).find("info.uuid", &iter) || !BSON_ITER_HOLDS_BINARY(&iter)) return {};
-  bson_subtype_t subtype;
-  std::uint32_t length = 0;
-  const std::uint8_t* data = nullptr;
-  bson_iter_binary(&iter, &subtype, &length, &data);
-  if (subtype != BSON_SUBTYPE_UUID || length != 16) return {};
-  return storage::to_hex({data, length});
-}
+std::string uuid_of_listing(const mongo::Bson& entry) { return mongo::BsonView(entry).uuid("info.uuid").value_or(""); }
 
 CollectionMetadata metadata_from_list_collections(const mongo::Bson& entry, std::vector<mongo::Bson> indexes) {
   const mongo::BsonView view(entry);

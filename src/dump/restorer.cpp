@@ -134,6 +134,7 @@ void ReplicaSetRestorer::check_target() {
     }
     targets_.push_back(std::move(target));
   }
+  set_aside_namespaces_of_other_sets(client, existing, conflicts);
   if (!conflicts.empty()) {
     holdings_.clear();
     std::string names;
@@ -141,6 +142,18 @@ void ReplicaSetRestorer::check_target() {
     if (conflicts.size() > 5) names += " and " + std::to_string(conflicts.size() - 5) + " more";
     throw Error(ErrorCode::kAlreadyExists, "the target already holds data in " + names +
                                                ": restore with --drop to replace it (the old data is kept until the restore succeeds)");
+  }
+}
+
+void ReplicaSetRestorer::set_aside_namespaces_of_other_sets(mongo::Client& client,
+                                                              const std::map<std::string, std::string>& existing,
+                                                              std::vector<std::string>& conflicts) {
+  for (const auto& ns : options_.also_set_aside) {
+    const bool restored_here = std::any_of(targets_.begin(), targets_.end(), [&](const Target& t) { return t.ns() == ns; });
+    if (restored_here || !existing.contains(ns)) continue;
+    const auto [db, name] = split_namespace(ns);
+    if (!options_.drop && collection_has_documents(client, db, name)) conflicts.push_back(ns);
+    holdings_.emplace_back(ns, "");
   }
 }
 
@@ -209,11 +222,26 @@ void ReplicaSetRestorer::create_collection(mongo::Client& client, const Target& 
 // `ui` (mongorestore --preserveUUID does the same). Never with a UUID the target already
 // holds: mongod would rename that collection instead, and it may be one set aside here.
 bool ReplicaSetRestorer::create_with_dumped_uuid(mongo::Client& client, const Target& target) {
+  if (const auto chosen = options_.collection_uuids.find(target.ns()); chosen != options_.collection_uuids.end()) {
+    create_with_uuid(client, target, chosen->second);
+    return true;
+  }
   const std::string& uuid = target.metadata.uuid;
   if (!options_.preserve_uuids || uuid.empty() || target.entry->type != "collection" ||
       target.name != target.entry->name || uuids_in_use_.contains(uuid)) {
     return false;
   }
+  try {
+    create_with_uuid(client, target, uuid);
+    return true;
+  } catch (const ServerError& error) {
+    spdlog::warn("\"{}\" gets a new UUID: the server refused to create it with its dumped one ({})", target.ns(),
+                 error.what());
+    return false;
+  }
+}
+
+void ReplicaSetRestorer::create_with_uuid(mongo::Client& client, const Target& target, const std::string& uuid) {
   const mongo::Bson create = mongo::BsonBuilder()
                                  .append("op", "c")
                                  .append("ns", target.db + ".$cmd")
@@ -223,17 +251,10 @@ bool ReplicaSetRestorer::create_with_dumped_uuid(mongo::Client& client, const Ta
                                                   .append_fields_of(target.metadata.options)
                                                   .build())
                                  .build();
-  try {
-    client.command("admin", mongo::BsonBuilder()
-                                .append_array("applyOps", std::vector<mongo::Bson>{create})
-                                .append("writeConcern", kMajority)
-                                .build());
-    return true;
-  } catch (const ServerError& error) {
-    spdlog::warn("\"{}\" gets a new UUID: the server refused to create it with its dumped one ({})", target.ns(),
-                 error.what());
-    return false;
-  }
+  client.command("admin", mongo::BsonBuilder()
+                              .append_array("applyOps", std::vector<mongo::Bson>{create})
+                              .append("writeConcern", kMajority)
+                              .build());
 }
 
 void ReplicaSetRestorer::insert_documents(const Target& target) {

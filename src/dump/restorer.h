@@ -17,6 +17,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,14 @@ struct RestoreOptions {
   // (a collection set aside by this restore keeps its UUID until commit).
   bool preserve_uuids = true;
   std::optional<mongo::Timestamp> up_to;   // replay bound; the backup's end optime by default
+  // Target namespace -> the UUID its collection must be created with, whatever preserve_uuids
+  // says: a cluster restore gives a sharded collection one UUID on every shard (and in the
+  // config server's metadata). Failing to create it with that UUID fails the restore.
+  std::map<std::string, std::string> collection_uuids;
+  // Target namespaces to set aside even though this set's dump does not hold them: in a cluster
+  // restore, a shard may hold a namespace that the backup has only on other shards, and its
+  // documents would otherwise linger as orphans. Dropped on commit, renamed back on rollback.
+  std::set<std::string> also_set_aside;
   // Maps a source namespace "db.coll" to its target, or nullopt to skip it (--ns-include,
   // --ns-exclude, --ns-from/--ns-to). Null means every namespace, unchanged.
   std::function<std::optional<std::string>(const std::string&)> map_namespace;
@@ -80,6 +89,9 @@ class ReplicaSetRestorer {
   void insert_documents(const Target& target);
   void build_indexes(mongo::Client& client, const Target& target);
   bool create_with_dumped_uuid(mongo::Client& client, const Target& target);
+  void create_with_uuid(mongo::Client& client, const Target& target, const std::string& uuid);
+  void set_aside_namespaces_of_other_sets(mongo::Client& client, const std::map<std::string, std::string>& existing,
+                                          std::vector<std::string>& conflicts);
   bool restores_users_or_roles() const { return !temp_users_.empty() || !temp_roles_.empty(); }
   void merge_restored_users_and_roles();
   void drop_what_replay_created(mongo::Client& client);

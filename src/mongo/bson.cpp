@@ -105,6 +105,23 @@ std::string Bson::relaxed_json() const {
   return json.text ? json.text : "";
 }
 
+std::optional<std::string> BsonView::uuid(std::string_view path) const {
+  bson_iter_t iter;
+  if (!find(path, &iter) || !BSON_ITER_HOLDS_BINARY(&iter)) return std::nullopt;
+  bson_subtype_t subtype;
+  std::uint32_t length = 0;
+  const std::uint8_t* data = nullptr;
+  bson_iter_binary(&iter, &subtype, &length, &data);
+  if (subtype != BSON_SUBTYPE_UUID || length != 16) return std::nullopt;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (std::uint32_t i = 0; i < length; ++i) {
+    hex += kDigits[data[i] >> 4];
+    hex += kDigits[data[i] & 0xf];
+  }
+  return hex;
+}
+
 bool BsonView::find(std::string_view path, bson_iter_t* out) const {
   bson_iter_t iter;
   const std::string key(path);

@@ -72,6 +72,8 @@ class BsonView {
   std::optional<Bson> document(std::string_view path) const;  // an embedded document or array
   std::vector<Bson> documents(std::string_view path) const;   // the documents of an array field
   std::vector<std::string> strings(std::string_view path) const;
+  // A UUID (binary subtype 4) as 32 lowercase hex digits.
+  std::optional<std::string> uuid(std::string_view path) const;
   // The raw iterator positioned on `path`, for other types. Returns false when missing.
   bool find(std::string_view path, bson_iter_t* out) const;
 

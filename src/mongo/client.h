@@ -35,6 +35,8 @@ class Uri {
   Uri& operator=(Uri&&) noexcept = default;
   const mongoc_uri_t* get() const { return uri_.get(); }
   std::string redacted() const { return redacted_; }
+  // The URI as given, credentials included: to hand to an agent's job, never to print or log.
+  const std::string& secret_text() const { return original_; }
   std::optional<std::string> replica_set() const;
   std::vector<std::string> hosts() const;  // "host:port" of the seed list
   // The same credentials and options with another seed list: a replica set's members when

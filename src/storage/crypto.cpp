@@ -289,4 +289,6 @@ EncryptionKey load_key_from_env(const std::string& variable) {
   return make_key(decode_hex_key(value, "environment variable " + variable));
 }
 
+EncryptionKey key_from_hex(const std::string& hex, const std::string& what) { return make_key(decode_hex_key(hex, what)); }
+
 }  // namespace shardsafe::storage

@@ -33,6 +33,9 @@ struct EncryptionKey {
 // variable holding 64 hex characters. Throws Error(kInvalidArgument) without echoing the key.
 EncryptionKey load_key_from_file(const std::string& path);
 EncryptionKey load_key_from_env(const std::string& variable);
+// From 64 hex characters (how a coordinator hands the key to an agent's job); `what` names
+// where the text came from in errors, which never echo the key.
+EncryptionKey key_from_hex(const std::string& hex, const std::string& what);
 
 struct StreamOptions {
   Compression compression = Compression::kZstd;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "storage/stream.h"
@@ -81,5 +82,11 @@ class Storage {
 
 // Every object under `prefix`, all pages.
 std::vector<ObjectInfo> list_all(Storage& storage, const std::string& prefix);
+
+// A small object (a manifest, a status file) read whole. Error(kNotFound) as open();
+// Error(kCorruptData) naming the key when it holds more than `limit` bytes.
+std::string read_object(Storage& storage, const std::string& key, std::size_t limit);
+// Writes `text` as the whole object `key` and commits it (atomically, as every Writer).
+void write_object(Storage& storage, const std::string& key, std::string_view text);
 
 }  // namespace shardsafe::storage

@@ -12,7 +12,7 @@ constexpr ErrorCode kAllCodes[] = {
     ErrorCode::kAlreadyExists,   ErrorCode::kChecksumMismatch, ErrorCode::kCorruptData,
     ErrorCode::kUnsupportedVersion, ErrorCode::kChainGap,   ErrorCode::kWrongKey,
     ErrorCode::kConnection,      ErrorCode::kServer,        ErrorCode::kStorage,
-    ErrorCode::kTimeout,         ErrorCode::kConflict,      ErrorCode::kCancelled,
+    ErrorCode::kTimeout,         ErrorCode::kConflict,      ErrorCode::kCancelled,       ErrorCode::kUnauthorized,
     ErrorCode::kInternal};
 
 TEST(ErrorCodes, EveryCodeHasItsOwnStableNameThatRoundTrips) {

@@ -1,0 +1,191 @@
+#include "agent/jobs.h"
+
+#include <spdlog/spdlog.h>
+
+#include "catalog/manifest_json.h"
+#include "dump/dumper.h"
+#include "dump/namespace_filter.h"
+#include "dump/restorer.h"
+#include "storage/hash.h"
+#include "storage/open.h"
+
+namespace shardsafe::agent {
+namespace {
+
+using nlohmann::json;
+
+std::optional<storage::EncryptionKey> key_from(const json& params) {
+  const std::string hex = params.value("key", "");
+  if (hex.empty()) return std::nullopt;
+  return storage::key_from_hex(hex, "the job's key");
+}
+
+std::vector<std::string> strings(const json& value) {
+  std::vector<std::string> out;
+  if (value.is_array()) {
+    for (const auto& item : value) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+dump::DumpOptions dump_options(const json& params) {
+  const json dump = params.value("dump", json::object());
+  dump::DumpOptions options;
+  options.parallel_collections = dump.value("parallel", options.parallel_collections);
+  options.read_preference = mongo::parse_read_preference(dump.value("read_preference", std::string("primary")));
+  options.member = params.value("member", "");
+  options.stream.compression = storage::parse_compression(dump.value("compression", std::string("zstd")));
+  options.stream.compression_level = dump.value("compression_level", options.stream.compression_level);
+  options.stream.compression_threads = dump.value("compression_threads", options.stream.compression_threads);
+  options.stream.part_size = dump.value("part_size", options.stream.part_size);
+  options.stream.encryption = key_from(params);
+  return options;
+}
+
+// Dump, report the dump's end, await the consistency point, capture the oplog up to it.
+json back_up_replica_set(JobContext& job, storage::Storage& storage) {
+  const json& params = job.spec().params;
+  const std::string prefix = params.at("prefix").get<std::string>();
+  dump::ReplicaSetDumper dumper(mongo::Uri(params.at("uri").get<std::string>()), storage, prefix, dump_options(params),
+                                job.progress());
+  dumper.begin();
+  dumper.set_prefix(prefix + dumper.replica_set() + "/");
+  job.progress().start_phase("dump", dumper.planned_bytes(), dumper.planned_namespaces());
+  dumper.dump_collections();
+  const json decision = job.await_decision({{"replica_set", dumper.replica_set()}, {"dump_end", timestamp_json(dumper.newest_optime())}});
+  const mongo::Timestamp up_to = timestamp_from(decision.at("up_to"));
+  job.progress().start_phase("oplog", 0, 1);
+  dumper.wait_for_optime(up_to, std::chrono::seconds(decision.value("timeout_s", 60)));
+  catalog::ReplicaSetBackup result = dumper.finish(up_to);
+  result.shard = params.value("shard", "");
+  job.progress().unit_done();
+  return {{"replica_set_backup", catalog::replica_set_backup_to_json(result)}};
+}
+
+dump::RestoreOptions restore_options(const json& params) {
+  const json options_json = params.value("options", json::object());
+  dump::RestoreOptions options;
+  options.drop = options_json.value("drop", false);
+  options.keep_previous = options_json.value("keep_previous", false);
+  options.parallel_collections = options_json.value("parallel", options.parallel_collections);
+  options.insertion_workers = options_json.value("insertion_workers", options.insertion_workers);
+  options.preserve_uuids = options_json.value("preserve_uuids", true);
+  options.replay_oplog = options_json.value("replay_oplog", true);
+  if (options_json.contains("up_to")) options.up_to = timestamp_from(options_json["up_to"]);
+  const auto include = strings(options_json.value("ns_include", json::array()));
+  const auto exclude = strings(options_json.value("ns_exclude", json::array()));
+  const auto from = strings(options_json.value("ns_from", json::array()));
+  const auto to = strings(options_json.value("ns_to", json::array()));
+  if (!include.empty() || !exclude.empty() || !from.empty()) {
+    auto filter = std::make_shared<dump::NamespaceFilter>(include, exclude, from, to);
+    options.map_namespace = [filter](const std::string& ns) -> std::optional<std::string> {
+      if (!filter->selected(ns)) return std::nullopt;
+      return filter->rename(ns);
+    };
+  }
+  const json uuids = options_json.value("collection_uuids", json::object());
+  for (const auto& [ns, uuid] : uuids.items()) {
+    options.collection_uuids[ns] = uuid.get<std::string>();
+  }
+  for (const auto& ns : strings(options_json.value("also_set_aside", json::array()))) options.also_set_aside.insert(ns);
+  options.key = key_from(params);
+  return options;
+}
+
+json summary_json(const dump::RestoreSummary& summary) {
+  return {{"collections", summary.collections},       {"documents", summary.documents},
+          {"indexes", summary.indexes},               {"oplog_applied", summary.oplog_applied},
+          {"uuids_preserved", summary.uuids_preserved}, {"users_and_roles", summary.users_and_roles},
+          {"holdings_kept", summary.holdings_kept}};
+}
+
+// Restore and replay, await the coordinator's verdict on the whole cluster, then commit or
+// roll back. The restorer's steps are those of a replica-set restore (dump/restorer.h).
+json restore_replica_set(JobContext& job, storage::Storage& storage) {
+  const json& params = job.spec().params;
+  const catalog::ReplicaSetBackup set =
+      catalog::replica_set_backup_from_json(params.at("set"), params.value("backup_id", std::string("?")));
+  dump::ReplicaSetRestorer restorer(set, storage, mongo::Uri(params.at("uri").get<std::string>()), restore_options(params),
+                                    job.progress());
+  job.progress().start_phase("check", 0, 0);
+  restorer.check_target();
+  bool commit = false;
+  try {
+    restorer.set_aside();
+    restorer.restore_collections();
+    restorer.replay_oplog();
+    commit = job.await_decision({{"replica_set", set.name}}).value("commit", false);
+  } catch (...) {
+    spdlog::error("restore of replica set \"{}\" failed: rolling back", set.name);
+    restorer.roll_back();
+    throw;
+  }
+  if (!commit) {
+    restorer.roll_back();
+    throw Error(ErrorCode::kCancelled, "the restore of replica set \"" + set.name +
+                                           "\" was rolled back: another replica set of the cluster failed");
+  }
+  return summary_json(restorer.commit());
+}
+
+}  // namespace
+
+json restore_options_json(const dump::RestoreOptions& options, const std::vector<std::string>& ns_include,
+                          const std::vector<std::string>& ns_exclude, const std::vector<std::string>& ns_from,
+                          const std::vector<std::string>& ns_to) {
+  json out = {{"drop", options.drop},
+              {"keep_previous", options.keep_previous},
+              {"parallel", options.parallel_collections},
+              {"insertion_workers", options.insertion_workers},
+              {"preserve_uuids", options.preserve_uuids},
+              {"replay_oplog", options.replay_oplog},
+              {"ns_include", ns_include},
+              {"ns_exclude", ns_exclude},
+              {"ns_from", ns_from},
+              {"ns_to", ns_to},
+              {"collection_uuids", options.collection_uuids},
+              {"also_set_aside", options.also_set_aside}};
+  if (options.up_to) out["up_to"] = timestamp_json(*options.up_to);
+  return out;
+}
+
+dump::RestoreSummary restore_summary_from_json(const json& value) {
+  dump::RestoreSummary summary;
+  summary.collections = value.value("collections", std::uint64_t{0});
+  summary.documents = value.value("documents", std::uint64_t{0});
+  summary.indexes = value.value("indexes", std::uint64_t{0});
+  summary.oplog_applied = value.value("oplog_applied", std::uint64_t{0});
+  summary.uuids_preserved = value.value("uuids_preserved", std::uint64_t{0});
+  summary.users_and_roles = value.value("users_and_roles", false);
+  summary.holdings_kept = strings(value.value("holdings_kept", json::array()));
+  return summary;
+}
+
+std::shared_ptr<storage::Storage> open_storage_from_params(const nlohmann::json& params) {
+  const json location = params.value("storage", json::object());
+  storage::StorageSettings settings;
+  const json given = location.value("settings", json::object());
+  for (const auto& [name, value] : given.items()) settings[name] = value.get<std::string>();
+  return storage::open_storage(location.value("url", std::string()), settings);
+}
+
+JobKinds replica_set_job_kinds(StorageProvider storage) {
+  return {
+      {"backup", [storage](JobContext& job) { return back_up_replica_set(job, *storage(job.spec().params)); }},
+      {"restore", [storage](JobContext& job) { return restore_replica_set(job, *storage(job.spec().params)); }},
+  };
+}
+
+json timestamp_json(const mongo::Timestamp& ts) { return {{"t", ts.seconds}, {"i", ts.increment}}; }
+
+mongo::Timestamp timestamp_from(const json& value) {
+  try {
+    return {value.at("t").get<std::uint32_t>(), value.at("i").get<std::uint32_t>()};
+  } catch (const json::exception&) {
+    throw Error(ErrorCode::kInvalidArgument, "expected a timestamp {\"t\": seconds, \"i\": increment}, got " + value.dump());
+  }
+}
+
+std::string key_hex(const std::optional<storage::EncryptionKey>& key) { return key ? storage::to_hex(key->bytes) : ""; }
+
+}  // namespace shardsafe::agent

@@ -1,0 +1,56 @@
+#include "catalog/operations.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace shardsafe::catalog {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kOperationsFolder = "operations/";
+constexpr std::size_t kMaxRecordBytes = 4 << 20;
+
+json set_to_json(const OperationSet& set) {
+  return {{"replica_set", set.replica_set}, {"runs_on", set.runs_on}, {"job", set.job},       {"state", set.state},
+          {"phase", set.phase},             {"bytes", set.bytes},     {"documents", set.documents}, {"error", set.error}};
+}
+
+OperationSet set_from_json(const json& value) {
+  return {value.at("replica_set"), value.at("runs_on"), value.at("job"),       value.at("state"),
+          value.at("phase"),       value.at("bytes"),   value.at("documents"), value.at("error")};
+}
+
+}  // namespace
+
+void save_operation(storage::Storage& storage, const OperationRecord& record) {
+  json sets = json::array();
+  for (const auto& set : record.sets) sets.push_back(set_to_json(set));
+  const json document = {{"id", record.id},           {"kind", record.kind},         {"backup_id", record.backup_id},
+                         {"state", record.state},     {"phase", record.phase},       {"started_at", record.started_at},
+                         {"updated_at", record.updated_at}, {"heartbeat_ms", record.heartbeat_ms}, {"sets", sets},
+                         {"error", record.error}};
+  storage::write_object(storage, kOperationsFolder + record.id + ".json", document.dump(2) + "\n");
+}
+
+std::vector<OperationRecord> list_operations(storage::Storage& storage) {
+  std::vector<OperationRecord> records;
+  for (const auto& object : storage::list_all(storage, kOperationsFolder)) {
+    try {
+      const json value = json::parse(storage::read_object(storage, object.key, kMaxRecordBytes));
+      OperationRecord record{value.at("id"),         value.at("kind"),       value.at("backup_id"),
+                             value.at("state"),      value.at("phase"),      value.at("started_at"),
+                             value.at("updated_at"), value.at("heartbeat_ms"), {}, value.at("error")};
+      for (const auto& set : value.at("sets")) record.sets.push_back(set_from_json(set));
+      records.push_back(std::move(record));
+    } catch (const std::exception& error) {
+      spdlog::warn("skipping operation record \"{}\": {}", object.key, error.what());
+    }
+  }
+  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.started_at > b.started_at; });
+  return records;
+}
+
+}  // namespace shardsafe::catalog

@@ -1,0 +1,43 @@
+// Records of running and finished operations (backups, restores), for `shardsafe status`:
+// `operations/<id>.json` in the storage, rewritten by the coordinator every few seconds while
+// the operation runs and once when it ends. A record still "running" whose heartbeat is old
+// belongs to a coordinator that died: `status` shows it as abandoned.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "storage/storage.h"
+
+namespace shardsafe::catalog {
+
+struct OperationSet {
+  std::string replica_set;
+  std::string runs_on;   // "in-process" or "agent host:port"
+  std::string job;       // the job id
+  std::string state;     // the job's state (agent/job.h)
+  std::string phase;
+  std::uint64_t bytes = 0;
+  std::uint64_t documents = 0;
+  std::string error;
+};
+
+struct OperationRecord {
+  std::string id;        // "backup-<backup id>" or "restore-<backup id>-<time>"
+  std::string kind;      // "backup" or "restore"
+  std::string backup_id;
+  std::string state;     // "running", "succeeded" or "failed"
+  std::string phase;
+  std::string started_at;
+  std::string updated_at;
+  std::int64_t heartbeat_ms = 0;  // wall clock of the last update
+  std::vector<OperationSet> sets;
+  std::string error;
+};
+
+void save_operation(storage::Storage& storage, const OperationRecord& record);
+// Every record, newest first; a record that does not parse is skipped with a warning.
+std::vector<OperationRecord> list_operations(storage::Storage& storage);
+
+}  // namespace shardsafe::catalog

@@ -1,0 +1,112 @@
+// How the coordinator runs one job per replica set and waits for each phase: where each job
+// runs (in-process, or in the agent serving that replica set), polling every job of a phase in
+// parallel with a deadline and a heartbeat, and cancelling the others when one fails.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/client.h"
+#include "agent/job_runner.h"
+#include "common/progress.h"
+#include "mongo/topology.h"
+#include "storage/open.h"
+#include "storage/pipeline.h"
+
+namespace shardsafe::coordinator {
+
+// Where the agents' jobs find the storage: the URL and driver settings the coordinator opened
+// its own storage with. Sent to agents with each job (over TLS when the agent has it), never
+// logged or written to status files.
+struct StorageLocation {
+  std::string url;
+  storage::StorageSettings settings;
+};
+
+// Agent mode: which agents serve which replica set. Keys are shard ids ("shard0"), replica set
+// names ("rs0") or "config"; several agents may serve one set (one per member).
+struct AgentSettings {
+  std::map<std::string, std::vector<std::string>> agents;
+  std::string token;
+  std::string ca_file;
+  bool enabled() const { return !agents.empty(); }
+};
+
+// One replica set's job in an operation.
+struct SetJob {
+  std::string replica_set;  // for messages and the operation record
+  agent::JobService* service = nullptr;
+  agent::JobSpec spec;
+  agent::JobStatus last;    // as last polled
+  std::chrono::steady_clock::time_point last_heard;  // when the job last reported progress
+};
+
+struct PhaseLimits {
+  std::chrono::seconds deadline{std::chrono::hours(12)};
+  // A job whose heartbeat does not move for this long (or whose agent does not answer) fails
+  // its phase: its agent is gone or stuck.
+  std::chrono::seconds heartbeat_timeout{30};
+  std::chrono::milliseconds poll_interval{250};
+};
+
+// Which JobService runs each replica set's job, and which member it reads.
+class JobDispatcher {
+ public:
+  // Local mode when `agents` is empty: jobs run in this process on `storage`. Agent mode needs
+  // `location`, which is sent to the agents.
+  JobDispatcher(storage::Storage& storage, StorageLocation location, AgentSettings agents);
+  ~JobDispatcher();
+
+  struct Placement {
+    agent::JobService* service;
+    std::string member;  // the member the job reads ("" in local mode: the job chooses)
+  };
+  // The service for replica set `set` (shard `shard`). In agent mode, the agent whose mongod
+  // is `preferred_member` if one is, else one that fronts a healthy member of the set.
+  // Error(kInvalidArgument) naming the set when no agent serves it, or when the agents listed
+  // for it front no member of it; Error(kConnection) / Error(kUnauthorized) from the agents.
+  Placement place(const std::string& shard, const mongo::ReplicaSetTopology& set, const std::string& preferred_member);
+
+  // The params every job needs: the storage (agent mode) and the key.
+  void add_common_params(nlohmann::json& params, const std::optional<storage::EncryptionKey>& key) const;
+  bool agent_mode() const { return agents_.enabled(); }
+
+ private:
+  agent::AgentClient& client_for(const std::string& address);
+
+  StorageLocation location_;
+  AgentSettings agents_;
+  std::unique_ptr<agent::JobRunner> local_;
+  std::map<std::string, std::unique_ptr<agent::AgentClient>> clients_;
+};
+
+// Starts every job (a start is idempotent, so a retry after a lost answer is harmless).
+void start_jobs(std::vector<SetJob>& jobs);
+
+// Polls every job in parallel until each is in state `until` (awaiting or succeeded),
+// calling `on_poll` after each round (progress, the operation record). When a job fails, is
+// cancelled or lost, stops answering or stops moving for heartbeat_timeout, or the deadline
+// passes: cancels the other jobs, waits for them to stop (a restore job rolls back first), and
+// throws an Error with the first failure's code and every replica set's state.
+void wait_for_phase(std::vector<SetJob>& jobs, agent::JobState until, const PhaseLimits& limits,
+                    const std::function<void()>& on_poll);
+
+// Cancels every job not yet final and waits (up to `limit`) until each is; never throws.
+void cancel_and_wait(std::vector<SetJob>& jobs, std::chrono::seconds limit) noexcept;
+
+// Sums the jobs' progress into `progress`, whose phase the caller started.
+class ProgressSum {
+ public:
+  explicit ProgressSum(Progress& progress) : progress_(progress) {}
+  void update(const std::vector<SetJob>& jobs);
+
+ private:
+  Progress& progress_;
+  std::uint64_t bytes_ = 0, documents_ = 0;
+};
+
+}  // namespace shardsafe::coordinator

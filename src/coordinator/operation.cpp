@@ -1,0 +1,53 @@
+#include "coordinator/operation.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/clock.h"
+
+namespace shardsafe::coordinator {
+namespace {
+
+constexpr auto kSaveInterval = std::chrono::seconds(2);
+
+}  // namespace
+
+OperationTracker::OperationTracker(storage::Storage& storage, std::string id, std::string kind, std::string backup_id)
+    : storage_(storage) {
+  record_.id = std::move(id);
+  record_.kind = std::move(kind);
+  record_.backup_id = std::move(backup_id);
+  record_.state = "running";
+  record_.started_at = iso8601_now();
+  save();
+}
+
+void OperationTracker::update(const std::string& phase, const std::vector<SetJob>& jobs) {
+  const bool new_phase = phase != record_.phase;
+  record_.phase = phase;
+  record_.sets.clear();
+  for (const auto& job : jobs) {
+    record_.sets.push_back({job.replica_set, job.service->describe(), job.spec.id, std::string(agent::job_state_name(job.last.state)),
+                            job.last.progress.phase, job.last.progress.bytes, job.last.progress.documents,
+                            job.last.error ? job.last.error->message : ""});
+  }
+  if (new_phase || std::chrono::steady_clock::now() - last_saved_ >= kSaveInterval) save();
+}
+
+void OperationTracker::finish(const std::string& error) noexcept {
+  record_.state = error.empty() ? "succeeded" : "failed";
+  record_.error = error;
+  save();
+}
+
+void OperationTracker::save() noexcept {
+  last_saved_ = std::chrono::steady_clock::now();
+  record_.updated_at = iso8601_now();
+  record_.heartbeat_ms = agent::now_ms();
+  try {
+    catalog::save_operation(storage_, record_);
+  } catch (const std::exception& error) {
+    spdlog::warn("could not record the state of operation \"{}\": {}", record_.id, error.what());
+  }
+}
+
+}  // namespace shardsafe::coordinator
