@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <sstream>
 
 #include "common/error.h"
 #include "mongo/client.h"
@@ -56,6 +59,18 @@ class SandboxValidation : public ::testing::Test {
 };
 
 SandboxReplSet* SandboxValidation::set_ = nullptr;
+
+// Whether a member's log (a *.log file under the launcher's directory) contains `text`.
+bool logs_contain(const std::filesystem::path& dir, const std::string& text) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.path().extension() != ".log") continue;
+    std::ifstream in(entry.path());
+    std::stringstream content;
+    content << in.rdbuf();
+    if (content.str().find(text) != std::string::npos) return true;
+  }
+  return false;
+}
 
 TEST_F(SandboxValidation, InsertOfAnInvalidDocumentIsAWriteErrorWithTheFailingId) {
   auto c = client();
@@ -147,9 +162,10 @@ TEST_F(SandboxValidation, ModerateLevelLetsAlreadyInvalidDocumentsBeUpdated) {
 TEST_F(SandboxValidation, WarnActionAndOffLevelAcceptInvalidDocuments) {
   auto c = client();
   create_people(c, "warned", R"("validationAction": "warn")");
-  Bson warned = c.command("val", json(R"({"insert": "warned", "documents": [{"_id": 1, "name": 2}]})"));
+  Bson warned = c.command("val", json(R"({"insert": "warned", "documents": [{"_id": "warned-1", "name": 2}]})"));
   EXPECT_EQ(BsonView(warned).integer("n"), 1);
   EXPECT_FALSE(BsonView(warned).has("writeErrors"));
+  EXPECT_TRUE(logs_contain(set_->dir(), R"(Document would fail validation: val.warned { "failingDocumentId" : "warned-1" })"));
   create_people(c, "off", R"("validationLevel": "off")");
   EXPECT_EQ(BsonView(c.command("val", json(R"({"insert": "off", "documents": [{"_id": 1}]})"))).integer("n"), 1);
   c.command("val", json(R"({"collMod": "off", "validationLevel": "strict"})"));
