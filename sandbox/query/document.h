@@ -36,6 +36,9 @@ class CommandError : public std::runtime_error {
       : std::runtime_error(message), code_(code), code_name_(std::move(code_name)) {}
   int code() const noexcept { return code_; }
   const std::string& code_name() const noexcept { return code_name_; }
+  // Appends the fields some errors carry beside code and errmsg (keyPattern, errInfo...), both
+  // in a command's error reply and in a writeErrors entry.
+  virtual void append_details(bson_t* /*out*/) const {}
 
  private:
   int code_;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "query/expression.h"
+#include "query/json_schema.h"
 #include "query/match_predicates.h"
 #include "query/query.h"
 
@@ -333,6 +334,8 @@ std::unique_ptr<MatchExpr> parse_filter(const bson_t* filter) {
       children.push_back(std::make_unique<OrExpr>(parse_logical_list(&it, key), key == "$nor"));
     } else if (key == "$expr") {
       children.push_back(std::make_unique<ExprMatch>(Value::of(&it)));
+    } else if (key == "$jsonSchema") {
+      children.push_back(parse_json_schema(&it));
     } else if (key == "$comment") {
       continue;  // annotations only
     } else if (!key.empty() && key[0] == '$') {

@@ -21,7 +21,8 @@ int compare_values(const bson_iter_t* a, const bson_iter_t* b);
 
 // A compiled filter: equality, $eq $ne $gt $gte $lt $lte $in $nin $exists $and $or $nor $not,
 // $type, $size, $all, $elemMatch, $regex, $mod, $expr on dotted paths (arrays matched
-// element-wise as MongoDB does). Unknown operators throw BadValue ("unknown operator: $foo").
+// element-wise as MongoDB does), and $jsonSchema on the whole document (json_schema.h).
+// Unknown operators throw BadValue ("unknown operator: $foo").
 // Thread safety: a Matcher does not change after construction; matches() and id_equality()
 // may be called from several threads at once.
 class Matcher {

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <random>
 
+#include "query/value.h"
+
 namespace sandbox {
 
 Uuid new_uuid() {
@@ -27,6 +29,12 @@ std::optional<bson_iter_t> find_field(const bson_t* doc, std::string_view key) {
 
 void throw_error(int code, std::string_view code_name, const std::string& message) {
   throw CommandError(code, std::string(code_name), message);
+}
+
+void throw_wrong_type(const std::string& command, const std::string& field, const bson_iter_t* value,
+                      const char* expected) {
+  throw_error(14, "TypeMismatch", "BSON field '" + command + "." + field + "' is the wrong type '" +
+                                      type_name(bson_iter_type(value)) + "', expected type '" + expected + "'");
 }
 
 [[noreturn]] static void throw_type_mismatch(std::string_view key, std::string_view wanted) {

@@ -67,6 +67,10 @@ Doc error_reply(const CommandError& error);
 
 // Errors the server raises everywhere.
 [[noreturn]] void throw_error(int code, std::string_view code_name, const std::string& message);
+// 14 TypeMismatch as MongoDB's command parser words it: "BSON field '<command>.<field>' is
+// the wrong type '<type>', expected type '<expected>'".
+[[noreturn]] void throw_wrong_type(const std::string& command, const std::string& field, const bson_iter_t* value,
+                                   const char* expected);
 
 // A BSON timestamp (secs, inc) ordered as MongoDB orders optimes within one term.
 struct Timestamp {

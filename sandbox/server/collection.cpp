@@ -81,6 +81,20 @@ Collection::Collection(std::string db, std::string name, Uuid uuid, Doc options)
   }
 }
 
+void Collection::set_options(Doc options) {
+  options_ = std::move(options);
+  validator_compiled_ = false;
+  validator_.reset();
+}
+
+const Matcher* Collection::validator() const {
+  if (!validator_compiled_) {
+    if (auto spec = get_document(options_.bson(), "validator")) validator_ = std::make_shared<const Matcher>(spec->bson());
+    validator_compiled_ = true;
+  }
+  return validator_.get();
+}
+
 bool Collection::is_view() const { return find_field(options_.bson(), "viewOn").has_value(); }
 
 std::int64_t Collection::index_size() const {

@@ -27,6 +27,10 @@ class DuplicateKeyError : public CommandError {
       : CommandError(11000, "DuplicateKey", message),
         key_pattern(std::move(key_pattern)),
         key_value(std::move(key_value)) {}
+  void append_details(bson_t* out) const override {
+    append_doc(out, "keyPattern", key_pattern.bson());
+    append_doc(out, "keyValue", key_value.bson());
+  }
   Doc key_pattern;
   Doc key_value;
 };
@@ -68,7 +72,11 @@ class Collection {
   std::int64_t data_size() const { return data_size_; }
   std::int64_t index_size() const;
 
-  void set_options(Doc options) { options_ = std::move(options); }  // collMod
+  void set_options(Doc options);  // collMod
+  // The compiled `validator` option, nullptr when there is none. Compiled on first use, not
+  // when options are set: options applied from the oplog were checked by the primary, and a
+  // validator this sandbox cannot parse must fail the writes it would check, not replication.
+  const Matcher* validator() const;  // throws CommandError when the validator does not parse
   void rename(std::string db, std::string name) { db_ = std::move(db); name_ = std::move(name); }
 
   // Throws 11000 DuplicateKey when a unique index already holds the key. Returns the record id.
@@ -101,6 +109,8 @@ class Collection {
   std::int64_t data_size_ = 0;
   std::int64_t capped_size_ = 0;
   std::int64_t capped_max_ = 0;
+  mutable bool validator_compiled_ = false;
+  mutable std::shared_ptr<const Matcher> validator_;
 };
 
 // The default _id index spec {v:2, key:{_id:1}, name:"_id_"}.

@@ -107,15 +107,12 @@ std::optional<Doc> check_member_state(Engine& engine, const CommandSpec& spec,
 Doc run_handler(const CommandSpec& spec, CommandContext& context) {
   try {
     return spec.handler(context);
-  } catch (const DuplicateKeyError& error) {
+  } catch (const CommandError& error) {
     Builder out;
     Doc base = error_reply(error);
     bson_concat(out.get(), base.bson());
-    append_doc(out.get(), "keyPattern", error.key_pattern.bson());
-    append_doc(out.get(), "keyValue", error.key_value.bson());
+    error.append_details(out.get());
     return out.doc();
-  } catch (const CommandError& error) {
-    return error_reply(error);
   }
 }
 

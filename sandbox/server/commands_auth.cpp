@@ -22,12 +22,6 @@ namespace {
 
 // ---------------------------------------------------------------- command field readers
 
-[[noreturn]] void throw_wrong_type(const std::string& command, const std::string& field,
-                                   const bson_iter_t* value, const char* expected) {
-  throw_error(14, "TypeMismatch", "BSON field '" + command + "." + field + "' is the wrong type '" +
-                                      type_name(bson_iter_type(value)) + "', expected type '" + expected + "'");
-}
-
 [[noreturn]] void throw_missing(const std::string& command, const std::string& field) {
   throw_error(40414, "Location40414", "BSON field '" + command + "." + field + "' is missing but a required field");
 }

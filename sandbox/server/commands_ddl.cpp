@@ -5,6 +5,7 @@
 #include <set>
 
 #include "server/commands.h"
+#include "server/validation.h"
 
 namespace sandbox {
 namespace {
@@ -37,6 +38,7 @@ Doc create(CommandContext& context) {
     throw_error(48, "NamespaceExists", "Collection " + context.db + "." + name + " already exists.");
   }
   Doc definition = strip_generic(context.cmd);
+  check_validation_options("create", {context.db, name}, definition.bson());
   bool is_view = find_field(definition.bson(), "viewOn").has_value();
   Builder o;
   bson_concat(o.get(), definition.bson());
@@ -237,6 +239,7 @@ Doc coll_mod(CommandContext& context) {
   std::string name = command_collection(context);
   Collection& coll = context.engine.catalog().require(context.db, name);
   Doc o = strip_generic(context.cmd);
+  check_validation_options("collMod", {context.db, name}, o.bson());
   std::optional<Uuid> uuid;
   if (!coll.is_view()) uuid = coll.uuid();
   context.engine.log_write({.op = 'c', .ns = cmd_ns(context), .ui = uuid, .o = o.bson()});

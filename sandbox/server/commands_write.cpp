@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "server/commands.h"
+#include "server/validation.h"
 
 namespace sandbox {
 namespace {
@@ -49,21 +50,16 @@ Doc with_id_first(const bson_t* doc) {
   return out.doc();
 }
 
-void check_document(const Collection& coll, const Doc& doc, const bson_t* cmd) {
+// `before`: the document an update replaces, nullptr for an insert (see validate_document).
+void check_document(const Collection& coll, const Doc& doc, const bson_t* cmd, const Doc* before) {
   if (doc.size() > kMaxDocumentBytes) {
     throw_error(10334, "BSONObjectTooLarge", "object to insert too large. size in bytes: " + std::to_string(doc.size()));
   }
-  auto validator = get_document(coll.options().bson(), "validator");
-  if (!validator || get_bool(cmd, "bypassDocumentValidation", false)) return;
-  if (get_string(coll.options().bson(), "validationAction").value_or("error") == "warn") return;
-  if (get_string(coll.options().bson(), "validationLevel").value_or("strict") == "off") return;
-  if (!Matcher(validator->bson()).matches(doc.bson())) {
-    throw_error(121, "DocumentValidationFailure", "Document failed validation");
-  }
+  validate_document(coll, cmd, doc, before);
 }
 
 void log_insert(CommandContext& context, Collection& coll, const Doc& doc) {
-  check_document(coll, doc, context.cmd);
+  check_document(coll, doc, context.cmd, nullptr);
   context.engine.log_write({.op = 'i', .ns = coll.ns(), .ui = coll.uuid(), .o = doc.bson()});
 }
 
@@ -72,10 +68,7 @@ void append_write_error(bson_t* errors, int index, const CommandError& error) {
   BSON_APPEND_DOCUMENT_BEGIN(errors, std::to_string(bson_count_keys(errors)).c_str(), &item);
   BSON_APPEND_INT32(&item, "index", index);
   BSON_APPEND_INT32(&item, "code", error.code());
-  if (const auto* duplicate = dynamic_cast<const DuplicateKeyError*>(&error)) {
-    append_doc(&item, "keyPattern", duplicate->key_pattern.bson());
-    append_doc(&item, "keyValue", duplicate->key_value.bson());
-  }
+  error.append_details(&item);
   BSON_APPEND_UTF8(&item, "errmsg", error.what());
   bson_append_document_end(errors, &item);
 }
@@ -157,7 +150,7 @@ bool update_one(CommandContext& context, Collection& coll, std::int64_t record_i
   UpdateOutcome outcome = apply_update(before->bson(), update, false);
   if (after != nullptr) *after = outcome.document;
   if (!outcome.changed) return false;
-  check_document(coll, outcome.document, context.cmd);
+  check_document(coll, outcome.document, context.cmd, before.get());
   Doc o2 = id_key_of(before->bson());
   context.engine.log_write({.op = 'u', .ns = coll.ns(), .ui = coll.uuid(), .o = outcome.oplog_o.bson(), .o2 = o2.bson()},
                            &outcome.document);

@@ -1,6 +1,6 @@
 // The official MongoDB Node.js driver against a 3-member sandbox replica set: discovery from
-// a seed list, CRUD, cursors, countDocuments, tailing the oplog, and staying available across
-// a step-down and a kill -9 of the primary.
+// a seed list, CRUD, cursors, countDocuments, a $jsonSchema validator, tailing the oplog, and
+// staying available across a step-down and a kill -9 of the primary.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MongoClient, Timestamp } from 'mongodb';
@@ -67,6 +67,23 @@ describe('official Node.js driver against the sandbox', () => {
     const removed = await coll.deleteMany({ group: 9 });
     assert.equal(removed.deletedCount, 123);
     await assert.rejects(coll.insertOne({ _id: 1 }), (error) => error.code === 11000);
+  });
+
+  test('a $jsonSchema validator: an invalid insertOne rejects with 121, a valid one succeeds', async () => {
+    const db = client.db('conformance');
+    const schema = { bsonType: 'object', required: ['name'], properties: { name: { bsonType: 'string' } } };
+    await db.createCollection('validated', { validator: { $jsonSchema: schema } });
+    const coll = db.collection('validated');
+    await assert.rejects(coll.insertOne({ _id: 1, name: 42 }), (error) => {
+      assert.equal(error.code, 121);
+      assert.equal(error.errInfo?.failingDocumentId, 1);
+      return true;
+    });
+    const inserted = await coll.insertOne({ _id: 2, name: 'ann' });
+    assert.equal(inserted.insertedId, 2);
+    assert.deepEqual(await coll.find().toArray(), [{ _id: 2, name: 'ann' }]);
+    const [info] = await db.listCollections({ name: 'validated' }).toArray();
+    assert.deepEqual(info.options.validator, { $jsonSchema: schema });
   });
 
   test('tails local.oplog.rs with a tailable awaitData cursor', async () => {
