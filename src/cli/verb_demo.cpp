@@ -180,19 +180,7 @@ void break_dataset(mongo::Client& mongos) {
 
 using Fingerprints = std::map<std::string, dump::CollectionFingerprint>;
 
-// The routed view, and each shard's own data: "<where> <ns>" -> fingerprint.
-Fingerprints fingerprint_cluster(const DemoCluster& cluster) {
-  Fingerprints all;
-  auto add = [&](const std::string& where, const std::string& uri) {
-    mongo::Client client{mongo::Uri(uri)};
-    for (auto& [ns, print] : dump::fingerprint(client)) {
-      if (!ns.starts_with("config.")) all[where + " " + ns] = std::move(print);
-    }
-  };
-  add("mongos", cluster.mongos_uri());
-  for (std::size_t i = 1; i < cluster.set_uris().size(); ++i) add(fmt::format("shard{}", i - 1), cluster.set_uris()[i]);
-  return all;
-}
+Fingerprints fingerprint_cluster(const DemoCluster& cluster) { return dump::fingerprint_cluster(mongo::Uri(cluster.mongos_uri())); }
 
 std::size_t differing_namespaces(const Fingerprints& a, const Fingerprints& b) {
   std::size_t differing = 0;

@@ -43,4 +43,17 @@ std::map<std::string, CollectionFingerprint> fingerprint(mongo::Client& client) 
   return out;
 }
 
+std::map<std::string, CollectionFingerprint> fingerprint_cluster(const mongo::Uri& mongos) {
+  std::map<std::string, CollectionFingerprint> all;
+  auto add = [&](const std::string& where, const mongo::Uri& uri) {
+    mongo::Client client(uri);
+    for (auto& [ns, print] : fingerprint(client)) {
+      if (!ns.starts_with("config.")) all[where + " " + ns] = std::move(print);
+    }
+  };
+  add("mongos", mongos);
+  for (const auto& shard : mongo::discover_cluster(mongos).shards) add(shard.id, shard.uri);
+  return all;
+}
+
 }  // namespace shardsafe::dump

@@ -25,4 +25,10 @@ struct CollectionFingerprint {
 // Every namespace a full dump would take (see dump_includes), except admin.system.*.
 std::map<std::string, CollectionFingerprint> fingerprint(mongo::Client& client);
 
+// A sharded cluster's user data: the routed view through `mongos` ("mongos <ns>") and each
+// shard's own data ("<shard id> <ns>"), without the config database, whose metadata records
+// when things happened as well as what. Equal fingerprints mean every shard holds the same
+// documents and indexes, and the routers show the same collections.
+std::map<std::string, CollectionFingerprint> fingerprint_cluster(const mongo::Uri& mongos);
+
 }  // namespace shardsafe::dump
