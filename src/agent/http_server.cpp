@@ -38,6 +38,7 @@ JobSpec spec_from(const json& body) {
   spec.id = body["id"];
   spec.kind = body["kind"];
   spec.params = body.value("params", json::object());
+  if (spec.params.is_null()) spec.params = json::object();
   if (!spec.params.is_object()) throw Error(ErrorCode::kInvalidArgument, "field \"params\" must be an object");
   return spec;
 }

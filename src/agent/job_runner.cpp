@@ -82,7 +82,7 @@ class JobRunner::Job final : public JobContext {
       throw Error(ErrorCode::kConflict, "job \"" + spec_.id + "\" is " + std::string(job_state_name(status_.state)) +
                                             ", not awaiting a decision");
     }
-    decision_ = decision;
+    decision_ = decision.is_null() ? nlohmann::json::object() : decision;
     decided_.notify_all();
   }
 
@@ -210,8 +210,10 @@ void JobRunner::tick_until_stopped(std::stop_token stop) {
   }
 }
 
-JobStatus JobRunner::start(const JobSpec& spec) {
-  validate_job_id(spec.id);
+JobStatus JobRunner::start(const JobSpec& given) {
+  validate_job_id(given.id);
+  JobSpec spec = given;
+  if (spec.params.is_null()) spec.params = nlohmann::json::object();  // `{}` in C++ initialises JSON null
   const auto kind = kinds_.find(spec.kind);
   if (kind == kinds_.end()) throw Error(ErrorCode::kInvalidArgument, "unknown job kind \"" + spec.kind + "\"");
   std::shared_ptr<Job> job;

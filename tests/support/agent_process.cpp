@@ -1,0 +1,94 @@
+#include "support/agent_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <stdexcept>
+
+#include "support/sandbox.h"
+
+namespace shardsafe::testing {
+namespace {
+
+void wait_for(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+AgentProcess::AgentProcess(std::filesystem::path data_dir, std::filesystem::path token_file, std::string mongod)
+    : data_dir_(std::move(data_dir)), token_file_(std::move(token_file)), mongod_(std::move(mongod)) {
+  launch("127.0.0.1:0");
+}
+
+AgentProcess::~AgentProcess() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  wait_for(pid_);
+}
+
+void AgentProcess::launch(const std::string& listen) {
+  std::filesystem::create_directories(data_dir_);
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  const std::string binary = (build_dir() / "shardsafe").string();
+  const std::string log = (data_dir_ / "agent.log").string();
+  std::vector<std::string> argv = {binary, "agent", "--json", "--listen", listen, "--data-dir", data_dir_.string(),
+                                   "--token-file", token_file_.string()};
+  if (!mongod_.empty()) {
+    argv.push_back("--mongod-uri");
+    argv.push_back("mongodb://" + mongod_ + "/?directConnection=true");
+  }
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log_fd >= 0) ::dup2(log_fd, STDERR_FILENO);
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    _exit(127);
+  }
+  ::close(out[1]);
+  std::string line;
+  char c = 0;
+  while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  ::close(out[0]);
+  try {
+    address_ = nlohmann::json::parse(line).at("listening").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    throw std::runtime_error("the agent did not start (see " + log + "): " + line);
+  }
+}
+
+void AgentProcess::kill_hard() {
+  ::kill(pid_, SIGKILL);
+  wait_for(pid_);
+  pid_ = -1;
+}
+
+void AgentProcess::restart() {
+  if (pid_ > 0) kill_hard();
+  launch(address_);
+}
+
+std::string write_token_file(const std::filesystem::path& path) {
+  std::random_device device;
+  std::string token;
+  for (int i = 0; i < 4; ++i) token += std::to_string(device());
+  std::ofstream(path) << token << "\n";
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return token;
+}
+
+}  // namespace shardsafe::testing
