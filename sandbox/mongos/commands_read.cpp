@@ -11,10 +11,16 @@ namespace {
 
 constexpr std::int64_t kDefaultFirstBatch = 101;
 
-std::vector<std::unique_ptr<RemoteCursor>> open_cursors(const Target& target, const std::string& db,
+// A cursor on each targeted set, on the member the client's $readPreference selects (a shard
+// secondary for mode secondary, as with mongos), with the client's readConcern forwarded.
+std::vector<std::unique_ptr<RemoteCursor>> open_cursors(const RouterContext& context, const Target& target,
                                                         const bson_t* command) {
+  auto read_preference = get_document(context.cmd, "$readPreference");
   std::vector<std::unique_ptr<RemoteCursor>> cursors;
-  for (const auto& set : target.sets) cursors.push_back(std::make_unique<RemoteCursor>(set, db, command));
+  for (const auto& set : target.sets) {
+    cursors.push_back(std::make_unique<RemoteCursor>(set, context.db, command,
+                                                     read_preference ? read_preference->bson() : nullptr));
+  }
   return cursors;
 }
 
@@ -39,7 +45,7 @@ Doc find(RouterContext& context) {
   MergeOptions merge;
   if (target.sets.size() == 1) {
     Doc command = forwardable(context.cmd, {"batchSize", "singleBatch"});
-    sources = open_cursors(target, context.db, command.bson());
+    sources = open_cursors(context, target, command.bson());
   } else if (!target.sets.empty()) {
     merge.skip = get_number(context.cmd, "skip").value_or(0);
     merge.limit = limit;
@@ -53,7 +59,7 @@ Doc find(RouterContext& context) {
                                 : forwardable(context.cmd, {"skip", "limit", "batchSize", "singleBatch"});
     bson_concat(command.get(), base.bson());
     if (limit > 0) BSON_APPEND_INT64(command.get(), "limit", limit + merge.skip);
-    sources = open_cursors(target, context.db, command.get());
+    sources = open_cursors(context, target, command.get());
   }
   auto cursor = std::make_shared<RouterCursor>(ns, std::move(sources), std::move(merge));
   return cursor_batch_reply(context.router.cursors(), cursor, 0, batch_size, true, single_batch);
@@ -299,7 +305,7 @@ Doc aggregate(RouterContext& context) {
   if (target.sets.size() == 1) {
     // One shard holds every input document: it runs the whole pipeline.
     Doc command = forwardable(context.cmd);
-    cursor = std::make_shared<RouterCursor>(ns, open_cursors(target, context.db, command.bson()), MergeOptions{});
+    cursor = std::make_shared<RouterCursor>(ns, open_cursors(context, target, command.bson()), MergeOptions{});
   } else {
     cursor = std::make_shared<RouterCursor>(ns, target.sets.empty() ? std::vector<Doc>{}
                                                                     : scatter_aggregate(context, target, split));

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <thread>
 
+#include "mongos/cluster_clock.h"
 #include "server/bson_util.h"
+#include "server/cluster_time.h"
 #include "server/peer.h"
 
 namespace sandbox::mongos {
@@ -37,6 +39,35 @@ bool is_not_primary_reply(const bson_t* reply) {
 
 // Server selection failed or the connection broke before a reply: nothing came back.
 bool has_reply(const bson_t* reply) { return find_field(reply, "ok").has_value(); }
+
+struct SessionDeleter {
+  void operator()(mongoc_client_session_t* session) const { mongoc_client_session_destroy(session); }
+};
+using Session = std::unique_ptr<mongoc_client_session_t, SessionDeleter>;
+
+// A session advanced to the router's cluster time: libmongoc then sends the greater of it and
+// what the set last told it as $clusterTime, so the set's clock moves past every time this
+// router has seen. (A $clusterTime in the command itself would be sent twice.) No session when
+// the router knows no time yet or no server is known to support sessions.
+Session session_at_cluster_time(mongoc_client_t* client) {
+  Timestamp now = ClusterClock::instance().now();
+  if (now.is_null()) return nullptr;
+  Session session(mongoc_client_start_session(client, nullptr, nullptr));
+  if (session) mongoc_client_session_advance_cluster_time(session.get(), cluster_time_document(now).bson());
+  return session;
+}
+
+// Runs `command` on the server `server_id` (0: the primary) with the router's cluster time, and
+// gossips the reply's times back. `reply` must be uninitialized; it always is afterwards.
+void send_command(mongoc_client_t* client, const std::string& db, const bson_t* command, std::uint32_t server_id,
+                  const mongoc_read_prefs_t* prefs, bson_t* reply, bson_error_t* error) {
+  Session session = session_at_cluster_time(client);
+  Builder opts;
+  if (session) mongoc_client_session_append(session.get(), opts.get(), nullptr);
+  if (server_id != 0) BSON_APPEND_INT32(opts.get(), "serverId", static_cast<std::int32_t>(server_id));
+  mongoc_client_command_with_opts(client, db.c_str(), command, prefs, opts.get(), reply, error);
+  if (has_reply(reply)) gossip_reply(reply);
+}
 
 }  // namespace
 
@@ -104,8 +135,8 @@ Doc RemoteSet::run(const std::string& db, const bson_t* command) {
     bson_error_t error;
     {
       Lease client(pool_.get());
-      bson_destroy(reply.get());  // command_simple initializes the reply itself
-      mongoc_client_command_simple(client.get(), db.c_str(), command, nullptr, reply.get(), &error);
+      bson_destroy(reply.get());  // the command initializes the reply itself
+      send_command(client.get(), db, command, 0, nullptr, reply.get(), &error);
     }
     bool retry = !has_reply(reply.get()) ? error.domain == MONGOC_ERROR_SERVER_SELECTION
                                          : is_not_primary_reply(reply.get());
@@ -127,36 +158,53 @@ Doc RemoteSet::run_checked(const std::string& db, const bson_t* command) {
   return reply;
 }
 
-std::uint32_t RemoteSet::primary_server_id() {
+std::uint32_t RemoteSet::select_server(const mongoc_read_prefs_t* prefs) {
   Lease client(pool_.get());
   bson_error_t error;
-  mongoc_server_description_t* server = mongoc_client_select_server(client.get(), true, nullptr, &error);
+  mongoc_server_description_t* server = mongoc_client_select_server(client.get(), prefs == nullptr, prefs, &error);
   if (!server) throw_unreachable(address_, error);
   std::uint32_t id = mongoc_server_description_id(server);
   mongoc_server_description_destroy(server);
   return id;
 }
 
-Doc RemoteSet::run_on(std::uint32_t server_id, const std::string& db, const bson_t* command) {
+Doc RemoteSet::run_on(std::uint32_t server_id, const std::string& db, const bson_t* command,
+                      const mongoc_read_prefs_t* prefs) {
   Builder reply;
   bson_error_t error;
   {
     Lease client(pool_.get());
     bson_destroy(reply.get());
-    mongoc_client_command_simple_with_server_id(client.get(), db.c_str(), command, nullptr, server_id, reply.get(),
-                                                &error);
+    send_command(client.get(), db, command, server_id, prefs, reply.get(), &error);
   }
   if (!has_reply(reply.get())) throw_unreachable(address_, error);
   return reply.doc();
 }
 
-RemoteCursor::RemoteCursor(std::shared_ptr<RemoteSet> set, const std::string& db, const bson_t* command)
-    : set_(std::move(set)), server_id_(set_->primary_server_id()), db_(db) {
-  Doc reply = set_->run_on(server_id_, db, command);
+ReadPrefs parse_read_preference(const bson_t* read_preference) {
+  static constexpr std::pair<std::string_view, mongoc_read_mode_t> kModes[] = {
+      {"primaryPreferred", MONGOC_READ_PRIMARY_PREFERRED},
+      {"secondary", MONGOC_READ_SECONDARY},
+      {"secondaryPreferred", MONGOC_READ_SECONDARY_PREFERRED},
+      {"nearest", MONGOC_READ_NEAREST}};
+  if (read_preference == nullptr) return nullptr;
+  std::string mode = get_string(read_preference, "mode").value_or("primary");
+  if (mode == "primary") return nullptr;
+  for (const auto& [name, read_mode] : kModes) {
+    if (name == mode) return ReadPrefs(mongoc_read_prefs_new(read_mode));
+  }
+  throw CommandError(9, "FailedToParse", "unknown read preference mode '" + mode + "'");
+}
+
+RemoteCursor::RemoteCursor(std::shared_ptr<RemoteSet> set, const std::string& db, const bson_t* command,
+                           const bson_t* read_preference)
+    : set_(std::move(set)), prefs_(parse_read_preference(read_preference)), server_id_(set_->select_server(prefs_.get())),
+      db_(db) {
+  Doc reply = set_->run_on(server_id_, db, command, prefs_.get());
   if (is_not_primary_reply(reply.bson())) {
-    // Not primary any more (an election): start over on the new primary once.
-    server_id_ = set_->primary_server_id();
-    reply = set_->run_on(server_id_, db, command);
+    // Not primary (or secondary) any more (an election): start over on a newly selected member once.
+    server_id_ = set_->select_server(prefs_.get());
+    reply = set_->run_on(server_id_, db, command, prefs_.get());
   }
   if (!is_ok(reply)) {
     throw CommandError(static_cast<int>(get_number(reply.bson(), "code").value_or(8)),
@@ -175,7 +223,7 @@ RemoteCursor::~RemoteCursor() {
     BSON_APPEND_ARRAY_BEGIN(kill.get(), "cursors", &ids);
     BSON_APPEND_INT64(&ids, "0", cursor_id_);
     bson_append_array_end(kill.get(), &ids);
-    set_->run_on(server_id_, db_, kill.get());
+    set_->run_on(server_id_, db_, kill.get(), prefs_.get());
   } catch (const std::exception&) {
     // The server is gone: so is its cursor.
   }
@@ -201,7 +249,7 @@ void RemoteCursor::fetch_more() {
     Builder get_more;
     BSON_APPEND_INT64(get_more.get(), "getMore", cursor_id_);
     BSON_APPEND_UTF8(get_more.get(), "collection", collection_.c_str());
-    Doc reply = set_->run_on(server_id_, db_, get_more.get());
+    Doc reply = set_->run_on(server_id_, db_, get_more.get(), prefs_.get());
     if (!is_ok(reply)) {
       cursor_id_ = 0;
       throw CommandError(static_cast<int>(get_number(reply.bson(), "code").value_or(8)),

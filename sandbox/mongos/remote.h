@@ -42,9 +42,12 @@ class RemoteSet {
   // Like run(), but an {ok:0} reply throws it as a CommandError (its code, codeName, errmsg).
   Doc run_checked(const std::string& db, const bson_t* command);
 
-  // The primary's server id, for commands that must reach the same server (getMore).
-  std::uint32_t primary_server_id();
-  Doc run_on(std::uint32_t server_id, const std::string& db, const bson_t* command);
+  // The id of the server `prefs` selects (null prefs: the primary), for commands that must
+  // reach the same server (getMore).
+  std::uint32_t select_server(const mongoc_read_prefs_t* prefs = nullptr);
+  // Runs `command` on that server, with `prefs` telling a secondary that it may answer.
+  Doc run_on(std::uint32_t server_id, const std::string& db, const bson_t* command,
+             const mongoc_read_prefs_t* prefs = nullptr);
 
  private:
   class Lease;  // a client borrowed from the pool, returned on destruction
@@ -59,13 +62,22 @@ class RemoteSet {
   std::unique_ptr<mongoc_client_pool_t, PoolDeleter> pool_;  // declared last: destroyed first
 };
 
+struct ReadPrefsDeleter {
+  void operator()(mongoc_read_prefs_t* prefs) const { mongoc_read_prefs_destroy(prefs); }
+};
+using ReadPrefs = std::unique_ptr<mongoc_read_prefs_t, ReadPrefsDeleter>;
+// A client's $readPreference ({mode, ...}; tags and staleness are not honoured); null for an
+// absent one or mode primary. Throws 9 FailedToParse for an unknown mode.
+ReadPrefs parse_read_preference(const bson_t* read_preference);
+
 // A cursor opened on one server by a command whose reply holds {cursor:{id, ns, firstBatch}}.
 // Documents are fetched batch by batch with getMore on that same server.
 class RemoteCursor {
  public:
-  // Runs `command` (find, aggregate, listIndexes...) on `set`'s primary; an {ok:0} reply
-  // throws it as a CommandError.
-  RemoteCursor(std::shared_ptr<RemoteSet> set, const std::string& db, const bson_t* command);
+  // Runs `command` (find, aggregate, listIndexes...) on the member of `set` that the client's
+  // `read_preference` selects (null: the primary); an {ok:0} reply throws it as a CommandError.
+  RemoteCursor(std::shared_ptr<RemoteSet> set, const std::string& db, const bson_t* command,
+               const bson_t* read_preference = nullptr);
   ~RemoteCursor();  // kills the server cursor if it is still open
   RemoteCursor(const RemoteCursor&) = delete;
   RemoteCursor& operator=(const RemoteCursor&) = delete;
@@ -81,6 +93,7 @@ class RemoteCursor {
   void take_batch(const Doc& reply, const char* batch_field);
 
   std::shared_ptr<RemoteSet> set_;  // shared: a cursor outlives a shard registry refresh
+  ReadPrefs prefs_;
   std::uint32_t server_id_;
   std::string db_;
   std::string collection_;

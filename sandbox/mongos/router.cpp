@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "mongos/cluster_clock.h"
+#include "server/cluster_time.h"
 #include "server/log.h"
 #include "server/peer.h"
 
@@ -124,7 +126,9 @@ std::unique_lock<std::shared_mutex> Router::lock_exclusive(const std::string& ns
   return std::unique_lock(*namespace_mutex(ns));
 }
 
-Doc run_router_command(Router& router, const Request& request, std::int64_t connection_id) {
+namespace {
+
+Doc dispatch(Router& router, const Request& request, std::int64_t connection_id) {
   std::string name = canonical_name(first_key(request.command.bson()));
   const auto& table = command_table();
   auto spec = std::find_if(table.begin(), table.end(), [&](const RouterCommand& c) { return c.name == name; });
@@ -140,6 +144,22 @@ Doc run_router_command(Router& router, const Request& request, std::int64_t conn
     log_line("command " + name + " failed: " + error.what());
     return error_reply(1, "InternalError", error.what());
   }
+}
+
+}  // namespace
+
+// A client's $clusterTime advances the router's clock before the command runs; every reply,
+// errors included, carries the clock and an operationTime: the greatest one among the replies
+// the command used, or, when it used none, the cluster time (later than the operation, so safe
+// for a causally consistent session to wait on).
+Doc run_router_command(Router& router, const Request& request, std::int64_t connection_id) {
+  ClusterClock& clock = ClusterClock::instance();
+  clock.gossip_in(request.command.bson());
+  OperationTimes times;
+  OperationTimes::Scope scope(times);
+  Doc reply = dispatch(router, request, connection_id);
+  Timestamp now = clock.now();
+  return with_logical_times(reply, now, times.greatest().value_or(now));
 }
 
 std::string collection_argument(const RouterContext& context) {
@@ -198,8 +218,11 @@ std::vector<Doc> run_on_shards(Router& router, const std::vector<std::string>& s
   std::vector<Doc> replies(shards.size());
   std::vector<std::exception_ptr> failures(shards.size());
   std::vector<std::thread> workers;
+  OperationTimes* times = OperationTimes::current();
   for (std::size_t i = 0; i < shards.size(); ++i) {
     workers.emplace_back([&, i] {
+      std::optional<OperationTimes::Scope> scope;
+      if (times) scope.emplace(*times);
       try {
         replies[i] = router.shard(shards[i])->run(db, command);
       } catch (...) {

@@ -104,8 +104,57 @@ std::optional<Doc> check_member_state(Engine& engine, const CommandSpec& spec,
   return std::nullopt;
 }
 
+// What a read with this concern sees: the majority commit point or the last applied optime.
+// It is also the reply's operationTime.
+Timestamp visible_time(const Engine& engine, const ReadConcern& concern) {
+  return concern.reads_majority_committed() ? engine.repl().last_committed.ts : engine.last_applied().ts;
+}
+
+std::string timestamp_text(Timestamp ts) {
+  return "Timestamp(" + std::to_string(ts.secs) + ", " + std::to_string(ts.inc) + ")";
+}
+
+// A primary that has not written up to afterClusterTime (it learnt the time by gossip) writes a
+// no-op, as mongod does, so the read does not wait for an unrelated write.
+void write_noop_up_to(Engine& engine, Timestamp cluster_time) {
+  if (!engine.is_primary() || engine.last_applied().ts >= cluster_time) return;
+  Builder note;
+  BSON_APPEND_INT32(note.get(), "noop write for afterClusterTime read concern", 1);
+  engine.log_write({.op = 'n', .ns = "", .o = note.get()});
+  engine.commit();
+}
+
+// readConcern afterClusterTime (REQUIRES the lock): waits until what this member's reads see
+// includes the time the client has seen, for maxTimeMS (else a minute), then 50 MaxTimeMSExpired.
+void wait_for_cluster_time(CommandContext& context) {
+  const ReadConcern& concern = context.read_concern;
+  if (!concern.after_cluster_time) return;
+  Engine& engine = context.engine;
+  Timestamp target = *concern.after_cluster_time;
+  if (target > engine.cluster_time()) {
+    throw_error(72, "InvalidOptions",
+                "readConcern afterClusterTime value must not be greater than the current clusterTime. Requested "
+                "clusterTime: " + timestamp_text(target) + "; current clusterTime: " + timestamp_text(engine.cluster_time()));
+  }
+  write_noop_up_to(engine, target);
+  std::int64_t timeout_ms = get_number(context.cmd, "maxTimeMS").value_or(0);
+  if (timeout_ms <= 0) timeout_ms = 60000;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (visible_time(engine, concern) < target) {
+    if (engine.changed.wait_until(context.lock, deadline) == std::cv_status::timeout &&
+        visible_time(engine, concern) < target) {
+      throw_error(50, "MaxTimeMSExpired", "operation exceeded time limit waiting for afterClusterTime " +
+                                              timestamp_text(target));
+    }
+  }
+}
+
 Doc run_handler(const CommandSpec& spec, CommandContext& context) {
   try {
+    if (spec.kind == CommandKind::kRead) {
+      context.read_concern = parse_read_concern(context.cmd);
+      wait_for_cluster_time(context);
+    }
     return spec.handler(context);
   } catch (const CommandError& error) {
     Builder out;
@@ -139,7 +188,8 @@ Doc with_retry_label(const Doc& reply, const Request& request) {
   return out.doc();
 }
 
-Doc run_command_unlabelled(Engine& engine, const Request& request, ConnectionInfo& connection);
+Doc run_command_locked(Engine& engine, const Request& request, ConnectionInfo& connection,
+                       std::unique_lock<std::mutex>& lock, std::optional<Timestamp>& operation_time);
 
 // A retried insert/update/delete whose (lsid, txnNumber) already ran here or on the primary
 // this member replicated from: the reply a real server gives, without running it again.
@@ -156,13 +206,25 @@ std::optional<Doc> already_executed(Engine& engine, const std::string& name, con
 
 }  // namespace
 
+// Replica-set members gossip cluster time: a command's $clusterTime advances this member's
+// clock before it runs, and every reply, errors included, says the member's cluster time and
+// the operationTime a causally consistent session reads after next.
 Doc run_command(Engine& engine, const Request& request, ConnectionInfo& connection) {
-  return with_retry_label(run_command_unlabelled(engine, request, connection), request);
+  std::unique_lock lock(engine.mutex);
+  if (auto gossip = gossiped_cluster_time(request.command.bson())) engine.advance_cluster_time(*gossip);
+  std::optional<Timestamp> operation_time;
+  Doc reply = with_retry_label(run_command_locked(engine, request, connection, lock, operation_time), request);
+  if (!engine.is_replica_set()) return reply;
+  return with_logical_times(reply, engine.cluster_time(), operation_time.value_or(engine.last_applied().ts));
 }
 
 namespace {
 
-Doc run_command_unlabelled(Engine& engine, const Request& request, ConnectionInfo& connection) {
+// `operation_time` is set once the handler ran: for a write, the optime of its last oplog entry
+// (or, having written none, the last applied one, as mongod answers no-op writes); for a read,
+// what it saw.
+Doc run_command_locked(Engine& engine, const Request& request, ConnectionInfo& connection,
+                       std::unique_lock<std::mutex>& lock, std::optional<Timestamp>& operation_time) {
   std::string name = first_key(request.command.bson());
   if (name == "$legacyFind") {
     return error_reply(5739101, "Location5739101",
@@ -172,7 +234,6 @@ Doc run_command_unlabelled(Engine& engine, const Request& request, ConnectionInf
   if (spec == nullptr) {
     return error_reply(59, "CommandNotFound", "no such command: '" + name + "'");
   }
-  std::unique_lock lock(engine.mutex);
   if (auto refused = check_member_state(engine, *spec, request)) return *refused;
   CommandContext context{engine, request, request.command.bson(), request.db, lock, connection};
   if (spec->kind == CommandKind::kWrite) {
@@ -186,6 +247,7 @@ Doc run_command_unlabelled(Engine& engine, const Request& request, ConnectionInf
     reply = run_handler(*spec, context);
     engine.end_session_write();
     engine.commit();
+    operation_time = visible_time(engine, context.read_concern);
   } catch (const std::exception& error) {
     // Storage failures (journal I/O) and bugs: the client gets an error, the member goes on.
     engine.end_session_write();

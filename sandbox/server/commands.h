@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/cluster_time.h"
 #include "server/engine.h"
 #include "server/wire.h"
 
@@ -26,6 +27,7 @@ struct CommandContext {
   const std::string& db;                // the database it runs on
   std::unique_lock<std::mutex>& lock;   // holds engine.mutex; handlers may wait on it
   ConnectionInfo& connection;
+  ReadConcern read_concern = {};        // parsed (and waited for) before a kRead handler runs
 };
 
 enum class CommandKind {

@@ -107,6 +107,13 @@ class Engine {
   OpTime last_applied() const { return last_applied_; }
   int fsync_locks = 0;  // fsync {lock:true} count: writes wait while it is non-zero
   Timestamp next_timestamp() { return clock_.next(); }
+  // The member's logical clock, sent to clients and nodes as $clusterTime. It is the oplog
+  // clock, so a time gossiped to this member (advance_cluster_time) makes every later oplog
+  // entry sort after it: what causal consistency needs. A standalone keeps no cluster time.
+  Timestamp cluster_time() const { return is_replica_set() ? clock_.last() : Timestamp{}; }
+  void advance_cluster_time(Timestamp seen) {
+    if (is_replica_set()) clock_.observe(seen);
+  }
 
   // Retryable writes. While a write command with lsid and txnNumber runs, its oplog entries
   // carry lsid, txnNumber and stmtId (as real servers write them); every member learns from
@@ -124,7 +131,6 @@ class Engine {
   void recompute_commit_point();        // majority of members' applied optimes
   void become_primary(std::int64_t term);
   void become_secondary(const std::string& reason);
-  Timestamp clock_last() const { return clock_.last(); }
   // Initial sync: replaces all data with `cloned` (a copy of the sync source taken after
   // `start_entry` was its newest oplog entry), makes start_entry this member's oplog, and
   // checkpoints so the copy is durable.

@@ -292,6 +292,9 @@ void Replication::heartbeat_loop() {
         std::lock_guard lock(engine_.mutex);
         if (engine_.repl().members.size() != snapshot.hosts.size()) break;  // config changed
         if (reply && is_ok(*reply)) {
+          // Members gossip cluster time through heartbeats too, as mongod does: a member that
+          // has not synced yet still knows the set's time, and drivers send it back to it.
+          if (auto gossip = gossiped_cluster_time(reply->bson())) engine_.advance_cluster_time(*gossip);
           update_member(engine_, static_cast<int>(i), reply->bson());
         } else {
           mark_unreachable(engine_, i);

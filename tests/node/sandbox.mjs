@@ -1,7 +1,8 @@
 // Test fixture for node tests: starts a sandbox replica set (or real mongod binaries when
 // SHARDSAFE_MONGOD names one) with `shardsafe-sandbox up` on free loopback ports, and stops it.
 // The twin of tests/support/sandbox.h.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -88,4 +89,34 @@ export async function startReplSet({ name = 'rs0', members = 1, oplogSizeMb = 64
   }
   await rm(tempRoot, { recursive: true, force: true });
   throw new Error(`could not start a sandbox replica set: ${lastError?.stderr ?? lastError}`);
+}
+
+// Starts a sharded cluster (config server set, shard sets, one mongos; real binaries when
+// SHARDSAFE_MONGOD and SHARDSAFE_MONGOS both name one) with `shardsafe-sandbox up --shards`.
+// Resolves to the launcher's JSON ({mongos_uri, config, shards: [{name, uri, members}]}) plus a
+// synchronous stop().
+export async function startShardedCluster({ shards = 2, members = 1, configMembers = 1 } = {}) {
+  const realBinaries = process.env.SHARDSAFE_MONGOD && process.env.SHARDSAFE_MONGOS
+    ? ['--mongod', process.env.SHARDSAFE_MONGOD, '--mongos', process.env.SHARDSAFE_MONGOS] : [];
+  const tempRoot = await mkdtemp(path.join(os.tmpdir(), 'shardsafe-node-cluster-'));
+  let lastError;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dir = path.join(tempRoot, `attempt${attempt}`);
+    const port = await freePortRange(1 + configMembers + shards * members);
+    const args = ['up', '--dir', dir, '--shards', String(shards), '--members', String(members),
+      '--config-members', String(configMembers), '--port', String(port), ...realBinaries];
+    try {
+      const { stdout } = await run(sandboxBinary(), args, { timeout: 120000 });
+      const cluster = JSON.parse(stdout);
+      cluster.stop = () => {
+        execFileSync(sandboxBinary(), ['down', '--dir', dir], { stdio: 'ignore' });
+        rmSync(tempRoot, { recursive: true, force: true });
+      };
+      return cluster;
+    } catch (error) {
+      lastError = error;  // most likely a port taken meanwhile: try another range
+    }
+  }
+  await rm(tempRoot, { recursive: true, force: true });
+  throw new Error(`shardsafe-sandbox up failed: ${lastError?.stderr ?? lastError}`);
 }

@@ -4,59 +4,8 @@
 // With SHARDSAFE_MONGOD and SHARDSAFE_MONGOS set, the same tests run on real MongoDB.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import net from 'node:net';
 import { MongoClient, Binary, Timestamp, ObjectId } from 'mongodb';
-
-const sandbox = path.join(process.env.SHARDSAFE_BUILD_DIR ?? '../../build', 'shardsafe-sandbox');
-const realBinaries = process.env.SHARDSAFE_MONGOD && process.env.SHARDSAFE_MONGOS
-  ? ['--mongod', process.env.SHARDSAFE_MONGOD, '--mongos', process.env.SHARDSAFE_MONGOS] : [];
-
-function portFree(port) {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-async function freePortBlock(count) {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * (40000 - count));
-    let free = true;
-    for (let port = base; port < base + count && free; port++) free = await portFree(port);
-    if (free) return base;
-  }
-  throw new Error(`no block of ${count} free loopback ports`);
-}
-
-// Starts a cluster with the launcher; returns its JSON description plus a stop() function.
-async function startCluster({ shards = 2, members = 1, configMembers = 1 } = {}) {
-  const root = mkdtempSync(path.join(tmpdir(), 'shardsafe-node-cluster-'));
-  let lastError;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const dir = path.join(root, `attempt${attempt}`);
-    const port = await freePortBlock(1 + configMembers + shards * members);
-    try {
-      const output = execFileSync(sandbox, ['up', '--dir', dir, '--shards', String(shards), '--members',
-        String(members), '--config-members', String(configMembers), '--port', String(port), ...realBinaries],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      const cluster = JSON.parse(output);
-      cluster.stop = () => {
-        execFileSync(sandbox, ['down', '--dir', dir], { stdio: 'ignore' });
-        rmSync(root, { recursive: true, force: true });
-      };
-      return cluster;
-    } catch (error) {
-      lastError = error; // a port taken meanwhile: try another block
-    }
-  }
-  rmSync(root, { recursive: true, force: true });
-  throw new Error(`shardsafe-sandbox up failed: ${lastError.stderr ?? lastError.message}`);
-}
+import { startShardedCluster as startCluster } from './sandbox.mjs';
 
 async function until(what, condition, deadlineMs) {
   const end = Date.now() + deadlineMs;

@@ -1,13 +1,10 @@
 // Wire-protocol edge cases over a raw socket: checksums, compression, malformed and oversized
 // messages (the connection closes, the server stays up).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "mongo/client.h"
+#include "sandbox/raw_socket.h"
 #include "server/peer.h"
 #include "server/wire.h"
 #include "support/sandbox.h"
@@ -17,36 +14,8 @@ namespace {
 
 using mongo::Bson;
 using mongo::BsonView;
+using testing::RawSocket;
 using testing::SandboxReplSet;
-
-class RawSocket {
- public:
-  explicit RawSocket(const std::string& host) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(std::stoi(host.substr(host.find(':') + 1))));
-    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-    timeval timeout{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) throw std::runtime_error("connect");
-  }
-  ~RawSocket() { ::close(fd_); }
-  void send(const std::vector<std::uint8_t>& bytes) { sandbox::write_all(fd_, bytes); }
-  // The next message, or nothing when the server closed the connection.
-  std::optional<sandbox::RawMessage> receive() {
-    sandbox::RawMessage message;
-    try {
-      if (!sandbox::read_message(fd_, message)) return std::nullopt;
-    } catch (const sandbox::ProtocolError&) {
-      return std::nullopt;
-    }
-    return message;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 sandbox::Doc ping_command() {
   Bson ping = Bson::from_json(R"({"ping": 1, "$db": "admin"})");
