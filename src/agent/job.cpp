@@ -105,8 +105,4 @@ Error job_error(const JobStatus& status) {
   return Error(error_code_from_name(status.error->code), status.error->message);
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace shardsafe::agent

@@ -67,6 +67,4 @@ void validate_job_id(const std::string& id);
 // The error a failed, cancelled or lost job reports, as the Error it was.
 Error job_error(const JobStatus& status);
 
-std::int64_t now_ms();
-
 }  // namespace shardsafe::agent

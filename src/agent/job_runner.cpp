@@ -118,7 +118,7 @@ class JobRunner::Job final : public JobContext {
   }
 
   void stamp() {
-    status_.heartbeat_ms = now_ms();
+    status_.heartbeat_ms = unix_ms();
     status_.updated_at = iso8601_now();
   }
 

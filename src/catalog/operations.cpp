@@ -25,6 +25,17 @@ OperationSet set_from_json(const json& value) {
 
 }  // namespace
 
+std::string operation_state(const OperationRecord& record, std::int64_t now_ms) {
+  if (record.state == "running" && now_ms - record.heartbeat_ms > kOperationAbandonedAfterMs) return "abandoned";
+  return record.state;
+}
+
+bool backup_in_progress(const std::vector<OperationRecord>& records, const std::string& backup_id, std::int64_t now_ms) {
+  return std::any_of(records.begin(), records.end(), [&](const OperationRecord& record) {
+    return record.kind == "backup" && record.backup_id == backup_id && operation_state(record, now_ms) == "running";
+  });
+}
+
 void save_operation(storage::Storage& storage, const OperationRecord& record) {
   json sets = json::array();
   for (const auto& set : record.sets) sets.push_back(set_to_json(set));

@@ -36,6 +36,16 @@ struct OperationRecord {
   std::string error;
 };
 
+// A coordinator records every 2 s while it runs: a "running" record older than this belongs
+// to one that died.
+inline constexpr std::int64_t kOperationAbandonedAfterMs = 15'000;
+
+// "running" (its coordinator is alive), "abandoned" (it died), "succeeded" or "failed".
+std::string operation_state(const OperationRecord& record, std::int64_t now_ms);
+
+// Whether incomplete backup `backup_id` is still being written by a live coordinator.
+bool backup_in_progress(const std::vector<OperationRecord>& records, const std::string& backup_id, std::int64_t now_ms);
+
 void save_operation(storage::Storage& storage, const OperationRecord& record);
 // Every record, newest first; a record that does not parse is skipped with a warning.
 std::vector<OperationRecord> list_operations(storage::Storage& storage);

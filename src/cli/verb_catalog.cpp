@@ -3,7 +3,9 @@
 
 #include "catalog/catalog.h"
 #include "catalog/manifest_json.h"
+#include "catalog/operations.h"
 #include "cli/context.h"
+#include "common/clock.h"
 #include "cli/progress_view.h"
 #include "common/error.h"
 
@@ -47,7 +49,7 @@ void list(const Context& context) {
       fmt::print("{:<24} {:<8} {:<9} {:>10} {:>10} {:>12}  {}\n", backup.id, backup.kind, backup.topology,
                  human_bytes(backup.stored_bytes), backup.documents, backup.consistency_point.to_string(), sets);
     }
-    for (const auto& id : incomplete) fmt::print("{:<24} incomplete (no manifest): remove with `shardsafe delete --backup {}`\n", id, id);
+    for (const auto& id : incomplete) fmt::print("{:<24} incomplete (no manifest): remove with `shardsafe delete --incomplete`\n", id);
   });
 }
 
@@ -98,6 +100,28 @@ void remove(const Context& context, const std::string& id) {
   context.print({{"deleted", id}}, [&] { fmt::print("deleted backup {}\n", id); });
 }
 
+// The leftovers of failed or interrupted backups, but not those a live coordinator is still
+// writing (its operation record says so): the storage may serve several clusters.
+void remove_incomplete(const Context& context) {
+  auto storage = context.open_storage();
+  catalog::Catalog catalog(*storage);
+  const auto records = catalog::list_operations(*storage);
+  std::vector<std::string> deleted, kept;
+  for (const auto& id : catalog.list_incomplete()) {
+    if (catalog::backup_in_progress(records, id, unix_ms())) {
+      kept.push_back(id);
+      continue;
+    }
+    catalog.remove(id);
+    deleted.push_back(id);
+  }
+  context.print({{"deleted", deleted}, {"in_progress", kept}}, [&] {
+    for (const auto& id : deleted) fmt::print("deleted incomplete backup {}\n", id);
+    for (const auto& id : kept) fmt::print("kept {}: a running backup is still writing it\n", id);
+    if (deleted.empty() && kept.empty()) fmt::print("no incomplete backups\n");
+  });
+}
+
 }  // namespace
 
 void add_catalog_verbs(CLI::App& app, Context& context) {
@@ -116,10 +140,17 @@ void add_catalog_verbs(CLI::App& app, Context& context) {
   add_storage_options(*verify_verb, context);
   verify_verb->callback([&context, id] { verify(context, *id); });
 
+  auto incomplete = std::make_shared<bool>(false);
   auto* delete_verb = app.add_subcommand("delete", "delete a backup (manifest first, so it is never half-listed)");
-  delete_verb->add_option("--backup", *id, "backup id")->required();
+  auto* backup_option = delete_verb->add_option("--backup", *id, "backup id");
+  delete_verb->add_flag("--incomplete", *incomplete, "delete the leftovers of failed or interrupted backups (not those still running)")
+      ->excludes(backup_option);
   add_storage_options(*delete_verb, context);
-  delete_verb->callback([&context, id] { remove(context, *id); });
+  delete_verb->callback([&context, id, incomplete] {
+    if (*incomplete) return remove_incomplete(context);
+    if (id->empty()) throw Error(ErrorCode::kInvalidArgument, "delete needs --backup ID or --incomplete");
+    remove(context, *id);
+  });
 }
 
 }  // namespace shardsafe::cli

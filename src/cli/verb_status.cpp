@@ -1,26 +1,19 @@
 // shardsafe status: operations under way (and the last ones to end), per replica set.
 #include <fmt/format.h>
 
-#include "agent/job.h"
 #include "catalog/operations.h"
 #include "cli/context.h"
+#include "common/clock.h"
 #include "cli/progress_view.h"
 
 namespace shardsafe::cli {
 namespace {
 
-// A record still "running" that its coordinator has not touched for this long belongs to a
-// coordinator that died: it records every 2 s while alive.
-constexpr std::int64_t kAbandonedAfterMs = 60'000;
-
 struct StatusFlags {
   int last = 5;  // finished operations shown besides those running
 };
 
-std::string effective_state(const catalog::OperationRecord& record) {
-  if (record.state == "running" && agent::now_ms() - record.heartbeat_ms > kAbandonedAfterMs) return "abandoned";
-  return record.state;
-}
+std::string effective_state(const catalog::OperationRecord& record) { return catalog::operation_state(record, unix_ms()); }
 
 nlohmann::json to_json(const catalog::OperationRecord& record) {
   nlohmann::json sets = nlohmann::json::array();

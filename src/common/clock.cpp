@@ -16,4 +16,8 @@ std::string iso8601(std::chrono::system_clock::time_point time) { return utc_tim
 
 std::string iso8601_now() { return iso8601(std::chrono::system_clock::now()); }
 
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace shardsafe

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace shardsafe {
@@ -12,5 +13,8 @@ std::string utc_time(std::chrono::system_clock::time_point time, const char* for
 // "2026-11-25T22:10:00Z": UTC, to the second, as manifests and status files record times.
 std::string iso8601(std::chrono::system_clock::time_point time);
 std::string iso8601_now();
+
+// Wall-clock milliseconds since the Unix epoch: leases, heartbeats.
+std::int64_t unix_ms();
 
 }  // namespace shardsafe

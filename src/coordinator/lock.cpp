@@ -6,15 +6,12 @@
 #include <condition_variable>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "dump/dumper.h"
 
 namespace shardsafe::coordinator {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string this_process() {
   char host[256] = {};
@@ -26,7 +23,7 @@ std::string this_process() {
 
 OperationLock::OperationLock(const mongo::Uri& uri, std::string operation, std::chrono::seconds lease)
     : lease_(lease), client_(uri), owner_(this_process()) {
-  const std::int64_t now = now_ms();
+  const std::int64_t now = unix_ms();
   // Take the lock if nobody holds it or the holder's lease ran out: one atomic upsert whose
   // filter only matches a free or expired lock. A live lock makes the upsert collide on _id.
   // The document it replaced (an expired holder's) says whether that holder left the balancer
@@ -90,7 +87,7 @@ void OperationLock::renew_until_released(std::stop_token stop) {
       if (sleeper.wait_for(lock, stop, lease_ / 4, [&] { return stop.stop_requested(); })) return;
     }
     try {
-      const std::int64_t expires = now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(lease_).count();
+      const std::int64_t expires = unix_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(lease_).count();
       update_lease(mongo::BsonBuilder().append_date("expires_at", expires).build());
     } catch (const std::exception& error) {
       spdlog::warn("could not renew the shardsafe lock: {} (retrying)", error.what());

@@ -42,7 +42,7 @@ void OperationTracker::finish(const std::string& error) noexcept {
 void OperationTracker::save() noexcept {
   last_saved_ = std::chrono::steady_clock::now();
   record_.updated_at = iso8601_now();
-  record_.heartbeat_ms = agent::now_ms();
+  record_.heartbeat_ms = unix_ms();
   try {
     catalog::save_operation(storage_, record_);
   } catch (const std::exception& error) {

@@ -12,6 +12,7 @@
 #include "dump/fingerprint.h"
 #include "mongo/client.h"
 #include "storage/s3rver.h"
+#include "cli/cli_runner.h"
 #include "support/sandbox.h"
 
 namespace shardsafe {
@@ -20,23 +21,8 @@ namespace {
 using testing::SandboxReplSet;
 using testing::TempDir;
 
-struct Run {
-  int exit_code;
-  std::string out;  // stdout and stderr together
-};
-
-Run shardsafe(const std::string& arguments) {
-  const std::string command = (testing::build_dir() / "shardsafe").string() + " --quiet " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer{};
-  while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-// The JSON document at the end of `out` (logs may come before it).
-nlohmann::json last_json(const std::string& out) { return nlohmann::json::parse(out.substr(out.find("\n{") + 1)); }
+using testing::last_json;
+using testing::shardsafe;
 
 class CliTest : public ::testing::Test {
  protected:

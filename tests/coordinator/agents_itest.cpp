@@ -1,0 +1,162 @@
+// Backups and restores of a sharded cluster whose jobs run in `shardsafe agent` processes, one
+// beside each replica set's primary: data flows from the nodes to storage (file:// and s3://)
+// and back, each agent keeps its status files, and an agent killed mid-backup fails the backup
+// cleanly.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "agent/job.h"
+#include "catalog/catalog.h"
+#include "coordinator/backup.h"
+#include "coordinator/cluster_dataset.h"
+#include "coordinator/restore.h"
+#include "dump/fingerprint.h"
+#include "mongo/topology.h"
+#include "storage/open.h"
+#include "storage/s3rver.h"
+#include "support/agent_process.h"
+#include "support/eventually.h"
+#include "support/sandbox_cluster.h"
+
+namespace shardsafe {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::AgentProcess;
+using testing::SandboxShardedCluster;
+using testing::TempDir;
+
+// A cluster with one agent beside each replica set's primary.
+class AgentsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mongo::Client mongos{mongo::Uri(cluster_.mongos_uri())};
+    testing::load_cluster_dataset(mongos, cluster_.shard_names(), 4000);
+    settings_.token = testing::write_token_file(dir_.path() / "token");
+    std::vector<std::string> sets = cluster_.shard_uris();
+    sets.push_back(cluster_.config_uri());
+    for (const auto& uri : sets) {
+      const auto set = mongo::discover_replica_set(mongo::Uri(uri));
+      agents_[set.name] = std::make_unique<AgentProcess>(dir_.path() / ("agent-" + set.name), dir_.path() / "token", set.primary);
+      settings_.agents[set.name].push_back(agents_[set.name]->address());
+    }
+  }
+
+  coordinator::BackupRequest backup_request(const std::string& storage_url) const {
+    coordinator::BackupRequest request;
+    request.uri = cluster_.mongos_uri();
+    request.agents = settings_;
+    request.storage_location = {storage_url, {}};
+    request.limits.heartbeat_timeout = std::chrono::seconds(3);
+    return request;
+  }
+
+  coordinator::RestoreRequest restore_request(const std::string& id, const std::string& storage_url) const {
+    coordinator::RestoreRequest request;
+    request.backup_id = id;
+    request.target_uri = cluster_.mongos_uri();
+    request.options.drop = true;
+    request.agents = settings_;
+    request.storage_location = {storage_url, {}};
+    return request;
+  }
+
+  // The states recorded in an agent's status files.
+  std::vector<std::string> status_file_states(const std::string& set) const {
+    std::vector<std::string> states;
+    for (const auto& file : fs::directory_iterator(agents_.at(set)->data_dir() / "jobs")) {
+      states.push_back(nlohmann::json::parse(std::ifstream(file.path())).at("state"));
+    }
+    return states;
+  }
+
+  void round_trip(const std::string& storage_url) {
+    auto storage = storage::open_storage(storage_url);
+    const mongo::Uri mongos_uri(cluster_.mongos_uri());
+    const auto original = dump::fingerprint_cluster(mongos_uri);
+    Progress progress;
+    const auto manifest = coordinator::run_backup(backup_request(storage_url), *storage, progress);
+    EXPECT_EQ(manifest.replica_sets.size(), 3u);
+    for (const auto& [set, agent] : agents_) {
+      EXPECT_EQ(status_file_states(set), std::vector<std::string>{"succeeded"}) << "agent of " << set;
+    }
+    mongo::Client mongos(mongos_uri);
+    testing::damage_cluster_dataset(mongos);
+
+    const auto summary = coordinator::run_restore(restore_request(manifest.id, storage_url), *storage, progress);
+
+    EXPECT_EQ(summary.documents, 4000u + 100 + 50);
+    EXPECT_EQ(dump::fingerprint_cluster(mongos_uri), original);
+    for (const auto& shard : cluster_.shard_names()) {
+      EXPECT_EQ(status_file_states(shard).size(), 2u) << "a backup job and a restore job ran in the agent of " << shard;
+    }
+  }
+
+  SandboxShardedCluster cluster_{{.shards = 2, .members = 1, .config_members = 1}};
+  TempDir dir_;
+  coordinator::AgentSettings settings_;
+  std::map<std::string, std::unique_ptr<AgentProcess>> agents_;
+};
+
+TEST_F(AgentsTest, BackupAndRestoreThroughAgentsWithFileStorage) { round_trip("file://" + (dir_.path() / "backups").string()); }
+
+TEST_F(AgentsTest, BackupAndRestoreThroughAgentsWithS3Storage) {
+  storage::testing::S3rver s3("shardsafe-agents");
+  round_trip(s3.url("cluster"));
+}
+
+TEST_F(AgentsTest, AnAgentThatFrontsNoMemberOfTheSetIsRefused) {
+  const std::string url = "file://" + (dir_.path() / "backups").string();
+  auto request = backup_request(url);
+  std::swap(request.agents.agents[cluster_.shard_names()[0]], request.agents.agents[cluster_.shard_names()[1]]);
+  auto storage = storage::open_storage(url);
+  Progress progress;
+  try {
+    coordinator::run_backup(request, *storage, progress);
+    FAIL() << "agents were used for sets they do not run beside";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(std::string(error.what()).find("runs beside a healthy member"), std::string::npos) << error.what();
+  }
+  EXPECT_TRUE(catalog::Catalog(*storage).list().empty());
+}
+
+TEST_F(AgentsTest, AnAgentKilledMidBackupFailsItCleanlyAndTheNextBackupSucceeds) {
+  const std::string url = "file://" + (dir_.path() / "backups").string();
+  auto storage = storage::open_storage(url);
+  const std::string victim = cluster_.shard_names()[1];
+  std::optional<Error> failure;
+  std::thread backup([&] {
+    Progress progress;
+    try {
+      coordinator::run_backup(backup_request(url), *storage, progress);
+    } catch (const Error& error) {
+      failure = error;
+    }
+  });
+  // Kill the agent as soon as its job exists: the job dies mid-dump (or, on a fast machine,
+  // right after its dump, while the coordinator waits for the other sets).
+  const fs::path jobs = agents_[victim]->data_dir() / "jobs";
+  ASSERT_TRUE(testing::eventually([&] { return fs::exists(jobs) && !fs::is_empty(jobs); }, std::chrono::seconds(30)));
+  agents_[victim]->kill_hard();
+  backup.join();
+
+  ASSERT_TRUE(failure.has_value()) << "the backup succeeded without one of its agents";
+  EXPECT_NE(std::string(failure->what()).find(victim), std::string::npos) << "names the set: " << failure->what();
+  catalog::Catalog catalog(*storage);
+  EXPECT_TRUE(catalog.list().empty()) << "a failed backup is never listed";
+  EXPECT_TRUE(catalog.list_incomplete().empty()) << "its leftovers were removed";
+
+  agents_[victim]->restart();
+  EXPECT_EQ(status_file_states(victim), std::vector<std::string>{"lost"}) << "the restarted agent reports the job it lost";
+  Progress progress;
+  const auto manifest = coordinator::run_backup(backup_request(url), *storage, progress);
+  EXPECT_EQ(catalog.list().size(), 1u);
+  EXPECT_EQ(catalog.list().front().id, manifest.id);
+}
+
+}  // namespace
+}  // namespace shardsafe

@@ -1,0 +1,67 @@
+// A replica set's primary stepped down while its dump runs. The backup's job keeps reading the
+// member it chose, over a direct connection: once a secondary, that member still serves the
+// dump's reads and its oplog, and its history is the set's (a majority-acknowledged write is
+// never rolled back), so the backup completes and restores to one consistent point.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "coordinator/backup.h"
+#include "coordinator/restore.h"
+#include "dump/fingerprint.h"
+#include "mongo/topology.h"
+#include "storage/open.h"
+#include "support/eventually.h"
+#include "support/sandbox.h"
+
+namespace shardsafe {
+namespace {
+
+using testing::SandboxReplSet;
+using testing::TempDir;
+
+TEST(StepDown, APrimarySteppedDownMidDumpStillGivesAConsistentBackup) {
+  SandboxReplSet source({.name = "rs0", .members = 3});
+  mongo::Client client{mongo::Uri(source.uri())};
+  std::vector<mongo::Bson> documents;
+  for (int i = 0; i < 40000; ++i) documents.push_back(mongo::BsonBuilder().append("_id", i).append("pad", std::string(800, 'p')).build());
+  std::vector<std::span<const std::uint8_t>> raw;
+  for (const auto& document : documents) raw.push_back(document.bytes());
+  client.insert_many("app", "data", raw, false, mongo::BsonBuilder().append("w", "majority").build());
+  const std::string old_primary = mongo::discover_replica_set(mongo::Uri(source.uri())).primary;
+
+  TempDir dir;
+  auto storage = storage::open_storage("file://" + (dir.path() / "b").string());
+  Progress progress;
+  std::thread step_down([&] {
+    // As soon as documents flow, the primary steps down.
+    while (!(progress.snapshot().phase == "dump" && progress.snapshot().documents > 0)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    mongo::Client direct{mongo::Uri("mongodb://" + old_primary + "/?directConnection=true")};
+    direct.command("admin", mongo::Bson::from_json(R"({"replSetStepDown": 30, "force": true})"));
+  });
+  coordinator::BackupRequest request;
+  request.uri = source.uri();
+  const auto manifest = coordinator::run_backup(request, *storage, progress);
+  step_down.join();
+
+  EXPECT_EQ(manifest.replica_sets.front().source_host, old_primary) << "the job stayed on the member it started on";
+  // The set elects another primary within seconds; the old one may not stand again for 30 s.
+  std::string new_primary;
+  ASSERT_TRUE(testing::eventually([&] { return !(new_primary = mongo::discover_replica_set(mongo::Uri(source.uri())).primary).empty(); },
+                                  std::chrono::seconds(60)));
+  EXPECT_NE(new_primary, old_primary) << "the member stepped down during the dump";
+  EXPECT_EQ(manifest.total_documents(), 40000u);
+
+  SandboxReplSet target({.name = "rs1", .members = 1});
+  coordinator::RestoreRequest restore;
+  restore.backup_id = manifest.id;
+  restore.target_uri = target.uri();
+  coordinator::run_restore(restore, *storage, progress);
+  mongo::Client restored{mongo::Uri(target.uri())};
+  ASSERT_TRUE(testing::eventually([&] { return dump::fingerprint(client) == dump::fingerprint(restored); }, std::chrono::seconds(30)));
+}
+
+}  // namespace
+}  // namespace shardsafe
