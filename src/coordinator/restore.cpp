@@ -96,11 +96,12 @@ class RestoreRun {
         dispatcher_(storage, request.storage_location, request.agents),
         tracker_(storage, operation_id_, "restore", manifest.id) {}
 
-  // Adds the job restoring `set` into the replica set behind `target` (shard `shard`).
-  void add(const catalog::ReplicaSetBackup& set, const mongo::Uri& target, const std::string& shard, const dump::RestoreOptions& options) {
+  // Adds the job restoring the namespaces `ns` selects of `set` into the replica set behind
+  // `target` (shard `shard`).
+  void add(const catalog::ReplicaSetBackup& set, const mongo::Uri& target, const std::string& shard, const dump::RestoreOptions& options,
+           const NamespaceSelection& ns) {
     const auto topology = mongo::discover_replica_set(target);
     const auto placement = dispatcher_.place(shard, topology, topology.primary);
-    const NamespaceSelection& ns = request_.namespaces;
     nlohmann::json params = {{"uri", target.secret_text()},
                              {"backup_id", manifest_.id},
                              {"set", catalog::replica_set_backup_to_json(set)},
@@ -167,7 +168,7 @@ dump::RestoreSummary restore_replica_set(const RestoreRequest& request, storage:
   const mongo::Uri target(request.target_uri);
   OperationLock lock(target, "restore", request.lock_lease);
   RestoreRun run(request, storage, progress, manifest);
-  run.add(choose_replica_set(manifest, request.replica_set), target, "", request.options);
+  run.add(choose_replica_set(manifest, request.replica_set), target, "", request.options, request.namespaces);
   return run.run([] {}, [] {});
 }
 
@@ -182,6 +183,12 @@ std::set<std::string> restored_namespaces(const catalog::Manifest& manifest, con
     }
   }
   return out;
+}
+
+bool holds_users_or_roles(const catalog::ReplicaSetBackup& set) {
+  return std::any_of(set.collections.begin(), set.collections.end(), [](const catalog::CollectionEntry& collection) {
+    return collection.db == "admin" && (collection.name == "system.users" || collection.name == "system.roles");
+  });
 }
 
 // UUIDs of every collection on every shard of the target.
@@ -270,7 +277,14 @@ dump::RestoreSummary restore_cluster(const RestoreRequest& request, storage::Sto
   for (const auto& set : manifest.replica_sets) {
     if (set.shard == "config") continue;
     const auto& shard = target_shard(cluster, shards.at(set.shard));
-    run.add(set, shard.uri, shard.id, options);
+    run.add(set, shard.uri, shard.id, options, request.namespaces);
+  }
+  // A cluster's users and roles live on the config server; a whole restore brings them back
+  // as mongorestore does (merged; replaced with --drop).
+  if (request.namespaces.include.empty() && request.namespaces.exclude.empty() && holds_users_or_roles(*config_set)) {
+    dump::RestoreOptions users = request.options;
+    users.up_to = manifest.consistency_point;
+    run.add(*config_set, cluster.config.uri, "config", users, {{"admin.system.users", "admin.system.roles"}, {}, {}, {}});
   }
   auto summary = run.run([&] { metadata.apply(config, shards); }, [&] { metadata.roll_back(config); });
   refresh_routers(mongos, config);

@@ -182,6 +182,29 @@ TEST_F(ClusterRestoreTest, AFailureOnOneShardLeavesEverySetAsItWas) {
   EXPECT_EQ(config_documents(cluster_.config_uri(), "collections"), collections_before);
 }
 
+std::vector<std::string> user_names(const std::string& config_uri) {
+  mongo::Client config{mongo::Uri(config_uri)};
+  std::vector<std::string> names;
+  mongo::Cursor cursor = config.find("admin", "system.users", mongo::Bson());
+  while (const bson_t* user = cursor.next()) names.push_back(mongo::BsonView(user).string("user").value_or(""));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST_F(ClusterRestoreTest, TheClustersUsersOnTheConfigServerComeBack) {
+  // Users of a sharded cluster live on its config server (mongos stores them there).
+  mongo::Client config{mongo::Uri(cluster_.config_uri())};
+  config.command("admin", mongo::Bson::from_json(R"({"createUser": "alice", "pwd": "first", "roles": ["readAnyDatabase"]})"));
+  const auto manifest = backup();
+  config.command("admin", mongo::Bson::from_json(R"({"dropUser": "alice"})"));
+  config.command("admin", mongo::Bson::from_json(R"({"createUser": "mallory", "pwd": "x", "roles": []})"));
+
+  const auto summary = restore(manifest.id, cluster_.mongos_uri());
+
+  EXPECT_TRUE(summary.users_and_roles);
+  EXPECT_EQ(user_names(cluster_.config_uri()), std::vector<std::string>{"alice"}) << "with --drop the backup's users replace the target's";
+}
+
 TEST_F(ClusterRestoreTest, ASecondOperationIsRefusedNamingTheHolder) {
   const auto manifest = backup();
   coordinator::OperationLock held(mongo::Uri(cluster_.config_uri()), "restore");
