@@ -12,6 +12,9 @@ namespace {
 
 constexpr std::size_t kMaxStatusFileBytes = 16 << 20;
 constexpr const char* kStatusFolder = "jobs/";
+// How long a job at a barrier waits for a coordinator that stopped polling it (params'
+// "coordinator_timeout_s" overrides it): then a restore rolls back, a backup fails.
+constexpr std::chrono::seconds kCoordinatorSilenceLimit{120};
 
 std::string status_key(const std::string& id) { return kStatusFolder + id + ".json"; }
 
@@ -49,7 +52,16 @@ class JobRunner::Job final : public JobContext {
     status_.state = JobState::kAwaiting;
     status_.result = std::move(result);
     publish_locked();
-    decided_.wait(lock, [&] { return decision_.has_value() || progress_.cancelled(); });
+    // The coordinator polls every job while it waits; one that stops polling died, and a job
+    // holding a restore's set-aside data must not wait for it forever.
+    const auto silence_limit = std::chrono::seconds(spec_.params.value("coordinator_timeout_s", kCoordinatorSilenceLimit.count()));
+    polled_ = std::chrono::steady_clock::now();
+    while (!decided_.wait_for(lock, std::chrono::milliseconds(200), [&] { return decision_.has_value() || progress_.cancelled(); })) {
+      if (std::chrono::steady_clock::now() - polled_ > silence_limit) {
+        throw Error(ErrorCode::kTimeout, "job \"" + spec_.id + "\": the coordinator stopped asking for it for " +
+                                             std::to_string(silence_limit.count()) + " s while it awaited a decision");
+      }
+    }
     if (!decision_) throw Error(ErrorCode::kCancelled, "job \"" + spec_.id + "\" was cancelled");
     nlohmann::json decision = std::move(*decision_);
     decision_.reset();
@@ -60,6 +72,13 @@ class JobRunner::Job final : public JobContext {
 
   JobStatus snapshot() {
     std::lock_guard lock(mutex_);
+    return snapshot_locked();
+  }
+
+  // What a coordinator's poll does: its status, and a sign that the coordinator is alive.
+  JobStatus poll() {
+    std::lock_guard lock(mutex_);
+    polled_ = std::chrono::steady_clock::now();
     return snapshot_locked();
   }
 
@@ -147,6 +166,7 @@ class JobRunner::Job final : public JobContext {
   std::condition_variable decided_;
   JobStatus status_;
   std::optional<nlohmann::json> decision_;
+  std::chrono::steady_clock::time_point polled_ = std::chrono::steady_clock::now();
   std::jthread thread_;  // last: joined before the rest is destroyed
 };
 
@@ -235,7 +255,7 @@ std::shared_ptr<JobRunner::Job> JobRunner::find(const std::string& id) {
   return job->second;
 }
 
-JobStatus JobRunner::status(const std::string& id) { return find(id)->snapshot(); }
+JobStatus JobRunner::status(const std::string& id) { return find(id)->poll(); }
 
 std::vector<JobStatus> JobRunner::list() {
   std::vector<std::shared_ptr<Job>> jobs;

@@ -17,7 +17,9 @@ class JobService {
   // Starts the job, or, when a job with this id exists already, returns its status and starts
   // nothing (a retried start is harmless). Error(kInvalidArgument) for an unknown kind or id.
   virtual JobStatus start(const JobSpec& spec) = 0;
-  // Error(kNotFound) naming the id when the service knows no such job.
+  // Error(kNotFound) naming the id when the service knows no such job. Asking is also the
+  // coordinator's sign of life: a job awaiting a decision that nobody asks about for
+  // "coordinator_timeout_s" (params; 120 s by default) gives up (a restore rolls back).
   virtual JobStatus status(const std::string& id) = 0;
   virtual std::vector<JobStatus> list() = 0;
   // Asks the job to stop at its next batch; a job in a final state is left as it is.

@@ -101,22 +101,14 @@ mongo::Timestamp dump_sets(const std::vector<SetToDump>& sets, const std::string
   std::vector<SetJob> jobs = plan_jobs(sets, request, dispatcher, manifest, prefix);
   OperationTracker tracker(storage, "backup-" + manifest.id, "backup", manifest.id);
   try {
-    start_jobs(jobs);
-    progress.start_phase("dump", 0, jobs.size());
-    ProgressSum dumped(progress);
-    wait_for_phase(jobs, agent::JobState::kAwaiting, request.limits, [&] {
-      dumped.update(jobs);
-      tracker.update("dump", jobs);
-    });
+    start_and_await(jobs, "dump", request.limits, progress, tracker);
     // T must be at or after every set's dump end (a dump may already hold writes up to its
     // end, and replay cannot undo them) and inside every set's captured oplog.
     mongo::Timestamp consistency_point;
     for (const auto& job : jobs) consistency_point = std::max(consistency_point, agent::timestamp_from(job.last.result.at("dump_end")));
     const nlohmann::json decision = {{"up_to", agent::timestamp_json(consistency_point)},
                                      {"timeout_s", request.consistency_timeout.count()}};
-    for (auto& job : jobs) job.service->resume(job.spec.id, decision);
-    progress.start_phase("oplog", 0, jobs.size());
-    wait_for_phase(jobs, agent::JobState::kSucceeded, request.limits, [&] { tracker.update("oplog", jobs); });
+    resume_and_finish(jobs, decision, "oplog", request.limits, progress, tracker);
     for (const auto& job : jobs) {
       manifest.replica_sets.push_back(catalog::replica_set_backup_from_json(job.last.result.at("replica_set_backup"), manifest.id));
     }

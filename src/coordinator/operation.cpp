@@ -33,6 +33,10 @@ void OperationTracker::update(const std::string& phase, const std::vector<SetJob
   if (new_phase || std::chrono::steady_clock::now() - last_saved_ >= kSaveInterval) save();
 }
 
+OperationTracker::~OperationTracker() {
+  if (record_.state == "running") finish("failed before its jobs finished");
+}
+
 void OperationTracker::finish(const std::string& error) noexcept {
   record_.state = error.empty() ? "succeeded" : "failed";
   record_.error = error;
@@ -48,6 +52,24 @@ void OperationTracker::save() noexcept {
   } catch (const std::exception& error) {
     spdlog::warn("could not record the state of operation \"{}\": {}", record_.id, error.what());
   }
+}
+
+void start_and_await(std::vector<SetJob>& jobs, const std::string& phase, const PhaseLimits& limits, Progress& progress,
+                     OperationTracker& tracker) {
+  start_jobs(jobs);
+  progress.start_phase(phase, 0, jobs.size());
+  ProgressSum sum(progress);
+  wait_for_phase(jobs, agent::JobState::kAwaiting, limits, [&] {
+    sum.update(jobs);
+    tracker.update(phase, jobs);
+  });
+}
+
+void resume_and_finish(std::vector<SetJob>& jobs, const nlohmann::json& decision, const std::string& phase,
+                       const PhaseLimits& limits, Progress& progress, OperationTracker& tracker) {
+  for (auto& job : jobs) job.service->resume(job.spec.id, decision);
+  progress.start_phase(phase, 0, jobs.size());
+  wait_for_phase(jobs, agent::JobState::kSucceeded, limits, [&] { tracker.update(phase, jobs); });
 }
 
 }  // namespace shardsafe::coordinator

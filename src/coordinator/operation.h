@@ -17,6 +17,10 @@ class OperationTracker {
   void update(const std::string& phase, const std::vector<SetJob>& jobs);
   // The final record: succeeded, or failed with `error`. Never throws.
   void finish(const std::string& error) noexcept;
+  // A record never finished (the operation failed before its jobs ran) is finished as failed.
+  ~OperationTracker();
+  OperationTracker(const OperationTracker&) = delete;
+  OperationTracker& operator=(const OperationTracker&) = delete;
 
  private:
   void save() noexcept;
@@ -25,5 +29,14 @@ class OperationTracker {
   catalog::OperationRecord record_;
   std::chrono::steady_clock::time_point last_saved_{};
 };
+
+// Starts every job and waits until each awaits the coordinator's decision, summing their
+// progress into `progress` (phase `phase`) and recording their states. Throws as
+// wait_for_phase does.
+void start_and_await(std::vector<SetJob>& jobs, const std::string& phase, const PhaseLimits& limits, Progress& progress,
+                     OperationTracker& tracker);
+// Resumes every job with `decision` and waits until each has succeeded, recording `phase`.
+void resume_and_finish(std::vector<SetJob>& jobs, const nlohmann::json& decision, const std::string& phase,
+                       const PhaseLimits& limits, Progress& progress, OperationTracker& tracker);
 
 }  // namespace shardsafe::coordinator

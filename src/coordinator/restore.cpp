@@ -119,17 +119,10 @@ class RestoreRun {
   dump::RestoreSummary run(const std::function<void()>& before_commit, const std::function<void()>& roll_back_extra) {
     bool committing = false;
     try {
-      start_jobs(jobs_);
-      progress_.start_phase("restore", 0, jobs_.size());
-      ProgressSum restored(progress_);
-      wait_for_phase(jobs_, agent::JobState::kAwaiting, request_.limits, [&] {
-        restored.update(jobs_);
-        tracker_.update("restore", jobs_);
-      });
+      start_and_await(jobs_, "restore", request_.limits, progress_, tracker_);
       before_commit();
       committing = true;
-      for (auto& job : jobs_) job.service->resume(job.spec.id, {{"commit", true}});
-      wait_for_phase(jobs_, agent::JobState::kSucceeded, request_.limits, [&] { tracker_.update("commit", jobs_); });
+      resume_and_finish(jobs_, {{"commit", true}}, "commit", request_.limits, progress_, tracker_);
     } catch (const std::exception& error) {
       if (!committing) {
         cancel_and_wait(jobs_, std::chrono::minutes(10));

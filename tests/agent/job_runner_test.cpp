@@ -135,6 +135,22 @@ TEST(JobRunner, AJobUnderWayWhenTheAgentDiedIsReportedLostAfterARestart) {
   EXPECT_EQ(restarted.start({"j5", "echo", {}}).state, JobState::kLost) << "a lost job is not started again under its id";
 }
 
+TEST(JobRunner, AJobAtABarrierGivesUpOnACoordinatorThatStoppedPolling) {
+  std::atomic<int> runs{0};
+  JobRunner runner(test_kinds(runs), {});
+  runner.start({"j7", "echo", {{"coordinator_timeout_s", 1}}});
+  wait_until(runner, "j7", JobState::kAwaiting);
+  // list() is not a coordinator's poll: nobody asks about j7 any more.
+  auto state = [&] { return runner.list().front().state; };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (state() == JobState::kAwaiting && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const JobStatus gave_up = runner.list().front();
+  EXPECT_EQ(gave_up.state, JobState::kFailed);
+  ASSERT_TRUE(gave_up.error.has_value());
+  EXPECT_EQ(gave_up.error->code, "timeout");
+  EXPECT_NE(gave_up.error->message.find("the coordinator stopped asking"), std::string::npos) << gave_up.error->message;
+}
+
 TEST(JobRunner, UnknownKindsAndBadIdsAreRefused) {
   std::atomic<int> runs{0};
   JobRunner runner(test_kinds(runs), {});

@@ -17,6 +17,7 @@
 #include "dump/metadata.h"
 #include "mongo/topology.h"
 #include "storage/open.h"
+#include "support/damage.h"
 #include "support/sandbox.h"
 
 namespace shardsafe {
@@ -337,11 +338,7 @@ TEST_F(BackupRestoreTest, CorruptObjectFailsTheRestoreAndRollsBack) {
   for (const auto& entry : manifest.replica_sets.front().collections) {
     if (entry.name == "items") items_key = entry.data.parts.front().key;
   }
-  const fs::path file = dir_.path() / "backups" / items_key;
-  std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
-  stream.seekp(static_cast<std::streamoff>(fs::file_size(file) / 2));
-  stream.put('\x5a');
-  stream.close();
+  testing::flip_middle_byte(dir_.path() / "backups" / items_key);
   try {
     restore(manifest.id, source_.uri(), /*drop=*/true);
     FAIL() << "expected a checksum error";

@@ -14,6 +14,7 @@
 #include "dump/fingerprint.h"
 #include "mongo/topology.h"
 #include "storage/open.h"
+#include "support/damage.h"
 #include "support/sandbox_cluster.h"
 
 namespace shardsafe {
@@ -163,11 +164,7 @@ TEST_F(ClusterRestoreTest, AFailureOnOneShardLeavesEverySetAsItWas) {
     }
   }
   ASSERT_FALSE(damaged_key.empty());
-  const fs::path file = dir_.path() / "backups" / damaged_key;
-  std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
-  stream.seekp(static_cast<std::streamoff>(fs::file_size(file) / 2));
-  stream.put('\x5a');
-  stream.close();
+  testing::flip_middle_byte(dir_.path() / "backups" / damaged_key);
 
   try {
     restore(manifest.id, cluster_.mongos_uri());
