@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "bench_support.h"
+#include "common/log.h"
 #include "coordinator/backup.h"
 #include "coordinator/cluster_dataset.h"
 #include "coordinator/restore.h"
@@ -57,6 +58,7 @@ struct World {
   Target shard{.uri = one_shard.uri()};
 
   World() {
+    init_logging("warn");  // the jobs' info lines would bury the results
     load_cluster();
     load_shard();
     start_agents();
