@@ -8,14 +8,25 @@
 // beside each replica set's member (cfg, shard0, shard1, and the standalone set), as on hosts.
 // Each iteration times the set and then the cluster; the counters are the medians (shard_ms,
 // cluster_ms, and their MiB/s) and `ratio`, the median of cluster / shard per iteration
-// (target <= 1.3). Data: SHARDSAFE_BENCH_MIB (default 256) of ~1 KiB documents, half on each
+// (target <= 1.3). shard_cpu_s and cluster_cpu_s are the medians of the CPU seconds this
+// process, every sandbox process and every agent used meanwhile: with few cores, a cluster
+// that needs twice the CPU of one shard cannot take much less than twice its time. Data: SHARDSAFE_BENCH_MIB (default 256) of ~1 KiB documents, half on each
 // shard: bench.data sharded on _id (7/8 of it, one chunk per shard), bench.side0 unsharded on
 // shard0 and other.side1 unsharded on shard1 (1/16 each). The set holds shard0's half: the
 // same bench.data ids and bench.side0. Peak RSS of the coordinator in agent mode is measured by
 // bench/cluster_rss.sh.
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "bench_support.h"
 #include "common/log.h"
@@ -86,6 +97,11 @@ struct World {
     shard.documents = half + side;
   }
 
+  // Where the processes whose CPU time counts were started (see cpu_seconds).
+  std::vector<std::string> process_dirs() const {
+    return {sharded.dir().string(), one_shard.dir().string(), agent_dir.path().string()};
+  }
+
   // One agent per replica set, beside its (only) member.
   void start_agents() {
     const auto token_file = agent_dir.path() / "token";
@@ -105,6 +121,46 @@ struct World {
 World& world() {
   static World instance;
   return instance;
+}
+
+// User + system CPU seconds used so far by this process and by every process whose command line
+// mentions one of `dirs` (the sandbox members, routers and agents started in them). A process
+// that ends meanwhile is not counted: these all live as long as the benchmark.
+double cpu_seconds(const std::vector<std::string>& dirs) {
+  long ticks = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream cmdline(entry.path() / "cmdline");
+    const std::string args{std::istreambuf_iterator<char>(cmdline), {}};
+    const bool ours = pid == std::to_string(::getpid()) ||
+                      std::any_of(dirs.begin(), dirs.end(), [&](const std::string& dir) { return args.find(dir) != std::string::npos; });
+    if (!ours) continue;
+    // /proc/<pid>/stat: utime and stime are fields 14 and 15; the command name (field 2) may
+    // hold spaces, so count from the ')' that closes it, which ends field 2.
+    std::ifstream stat(entry.path() / "stat");
+    const std::string line{std::istreambuf_iterator<char>(stat), {}};
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i < 14; ++i) fields >> field;
+    long user = 0, system = 0;
+    if (fields >> user >> system) ticks += user + system;
+  }
+  return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// Runs `operation`, appends the CPU seconds our processes used meanwhile to `cpu`, and returns
+// the wall milliseconds it took (the /proc scans are outside the timed part).
+template <typename Operation>
+double timed(std::vector<double>& cpu, Operation operation) {
+  const std::vector<std::string> dirs = world().process_dirs();
+  const double cpu_before = cpu_seconds(dirs);
+  const auto start = Clock::now();
+  operation();
+  const double elapsed = milliseconds_since(start);
+  cpu.push_back(cpu_seconds(dirs) - cpu_before);
+  return elapsed;
 }
 
 // A file:// storage in a fresh directory, and where agents find it.
@@ -147,16 +203,16 @@ catalog::Manifest backup(const Target& target, Backups& backups, bool use_agents
   return coordinator::run_backup(request, *backups.storage, progress);
 }
 
-double timed_backup(benchmark::State& state, const Target& target, bool use_agents) {
+double timed_backup(benchmark::State& state, const Target& target, bool use_agents, std::vector<double>& cpu) {
   Backups backups;  // making and removing the output folder is not the backup's cost
-  const auto start = Clock::now();
-  const auto manifest = backup(target, backups, use_agents);
-  const double elapsed = milliseconds_since(start);
+  catalog::Manifest manifest;
+  const double elapsed = timed(cpu, [&] { manifest = backup(target, backups, use_agents); });
   if (loaded_documents(manifest) != target.documents) state.SkipWithError("the backup missed documents");
   return elapsed;
 }
 
-double timed_restore(benchmark::State& state, const Target& target, const std::string& backup_id, Backups& backups, bool use_agents) {
+double timed_restore(benchmark::State& state, const Target& target, const std::string& backup_id, Backups& backups, bool use_agents,
+                     std::vector<double>& cpu) {
   coordinator::RestoreRequest request;
   request.backup_id = backup_id;
   request.target_uri = target.uri;
@@ -166,22 +222,27 @@ double timed_restore(benchmark::State& state, const Target& target, const std::s
     request.storage_location = backups.location;
   }
   Progress progress;
-  const auto start = Clock::now();
-  coordinator::run_restore(request, *backups.storage, progress);
-  const double elapsed = milliseconds_since(start);
+  const double elapsed = timed(cpu, [&] { coordinator::run_restore(request, *backups.storage, progress); });
   if (loaded_documents(target.uri) != target.documents) state.SkipWithError("the restore missed documents");
   return elapsed;
 }
 
 double mib_per_second(std::uint64_t bytes, double milliseconds) { return static_cast<double>(bytes) / (1 << 20) / (milliseconds / 1000); }
 
-void report(benchmark::State& state, const SideBySide& times, bool use_agents) {
+// CPU seconds of each iteration, per side.
+struct CpuTimes {
+  std::vector<double> shard, cluster;
+};
+
+void report(benchmark::State& state, const SideBySide& times, const CpuTimes& cpu, bool use_agents) {
   const double shard_ms = median(times.baseline_ms), cluster_ms = median(times.subject_ms);
   state.counters["shard_ms"] = shard_ms;
   state.counters["cluster_ms"] = cluster_ms;
   state.counters["shard_MiB/s"] = mib_per_second(world().shard.bytes, shard_ms);
   state.counters["cluster_MiB/s"] = mib_per_second(world().cluster.bytes, cluster_ms);
   state.counters["ratio"] = median_ratio(times.subject_ms, times.baseline_ms);
+  state.counters["shard_cpu_s"] = median(cpu.shard);
+  state.counters["cluster_cpu_s"] = median(cpu.cluster);
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * world().cluster.bytes));
   state.SetLabel(use_agents ? "agents" : "local");
 }
@@ -190,10 +251,10 @@ void report(benchmark::State& state, const SideBySide& times, bool use_agents) {
 void Backup(benchmark::State& state) {
   const bool use_agents = state.range(0);
   World& w = world();
-  report(state,
-         time_side_by_side(state, [&] { return timed_backup(state, w.shard, use_agents); },
-                           [&] { return timed_backup(state, w.cluster, use_agents); }),
-         use_agents);
+  CpuTimes cpu;
+  const auto times = time_side_by_side(state, [&] { return timed_backup(state, w.shard, use_agents, cpu.shard); },
+                                       [&] { return timed_backup(state, w.cluster, use_agents, cpu.cluster); });
+  report(state, times, cpu, use_agents);
 }
 
 void Restore(benchmark::State& state) {
@@ -202,10 +263,11 @@ void Restore(benchmark::State& state) {
   Backups shard_backups, cluster_backups;  // apart: two backups may be named for the same second
   const std::string shard_backup = backup(w.shard, shard_backups, false).id;
   const std::string cluster_backup = backup(w.cluster, cluster_backups, false).id;
-  report(state,
-         time_side_by_side(state, [&] { return timed_restore(state, w.shard, shard_backup, shard_backups, use_agents); },
-                           [&] { return timed_restore(state, w.cluster, cluster_backup, cluster_backups, use_agents); }),
-         use_agents);
+  CpuTimes cpu;
+  const auto times =
+      time_side_by_side(state, [&] { return timed_restore(state, w.shard, shard_backup, shard_backups, use_agents, cpu.shard); },
+                        [&] { return timed_restore(state, w.cluster, cluster_backup, cluster_backups, use_agents, cpu.cluster); });
+  report(state, times, cpu, use_agents);
 }
 
 BENCHMARK(Backup)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(3)->UseManualTime();

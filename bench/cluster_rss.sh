@@ -35,8 +35,9 @@ agent_peaks() {
     peaks+=("${agent_list[$i]%%=*} $(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/${agent_pids[$i]}/status")")
     echo 5 >"/proc/${agent_pids[$i]}/clear_refs"
   done
-  local IFS=,
-  echo "agents' peak RSS (MiB): ${peaks[*]}"
+  local joined
+  printf -v joined '%s, ' "${peaks[@]}"
+  echo "agents' peak RSS (MiB): ${joined%, }"
 }
 
 stop_all() {
