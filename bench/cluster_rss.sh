@@ -11,11 +11,9 @@
 #   bench/cluster_rss.sh [MiB ...]        SHARDSAFE_BUILD_DIR defaults to ./build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${SHARDSAFE_BUILD_DIR:-$PWD/build}
+source bench/rss_lib.sh
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(256 1024)
-
-source bench/rss_lib.sh
 
 # Starts `shardsafe agent` beside member $2 for set $1 in the background; appends
 # "set=host:port" to agent_list and its pid to agent_pids.

@@ -11,11 +11,9 @@
 #   bench/rss.sh [MiB ...]        SHARDSAFE_BUILD_DIR defaults to ./build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${SHARDSAFE_BUILD_DIR:-$PWD/build}
+source bench/rss_lib.sh
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1024 4096)
-
-source bench/rss_lib.sh
 
 # s3rver in the background for the run, serving bucket "rss" until file descriptor s3_stdin
 # closes; sets s3_port.

@@ -1,5 +1,7 @@
 # Helpers bench/rss.sh and bench/cluster_rss.sh share; sourced from the repository root.
 
+build=${SHARDSAFE_BUILD_DIR:-$PWD/build}  # where the binaries under test are
+
 # The first of $1 (default 1) consecutive free loopback ports, from a random start.
 free_port() {
   node -e '
