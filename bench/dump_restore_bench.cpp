@@ -10,11 +10,9 @@
 // Peak RSS of the CLI is measured by bench/rss.sh.
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
-#include <chrono>
-#include <cstdlib>
 #include <memory>
 
+#include "bench_support.h"
 #include "coordinator/backup.h"
 #include "coordinator/restore.h"
 #include "dump/dumper.h"
@@ -25,45 +23,20 @@
 namespace shardsafe {
 namespace {
 
+using namespace bench;
 using testing::SandboxReplSet;
 using testing::TempDir;
-
-std::uint64_t bench_bytes() {
-  const char* mib = std::getenv("SHARDSAFE_BENCH_MIB");
-  return static_cast<std::uint64_t>(mib ? std::atoll(mib) : 256) * 1024 * 1024;
-}
-
-mongo::Bson kilobyte_document(std::int64_t id) {
-  return mongo::BsonBuilder()
-      .append("_id", id)
-      .append("name", "document number " + std::to_string(id))
-      .append("value", static_cast<double>(id) * 1.5)
-      .append("payload", std::string(920, static_cast<char>('a' + id % 26)))
-      .build();
-}
 
 // The source set with its data, and a second set to restore into; built once for all benchmarks.
 struct World {
   TempDir dir;
   SandboxReplSet source{{.name = "bench", .members = 1, .oplog_size_mb = 64}};
-  std::uint64_t documents = 0;
+  std::uint64_t documents = static_cast<std::uint64_t>(documents_for(bench_bytes()));
   std::uint64_t bytes = 0;
 
   World() {
     mongo::Client client{mongo::Uri(source.uri())};
-    std::vector<mongo::Bson> batch;
-    while (bytes < bench_bytes()) {
-      batch.push_back(kilobyte_document(static_cast<std::int64_t>(documents++)));
-      bytes += batch.back().bytes().size();
-      if (batch.size() == 4000) flush(client, batch);
-    }
-    flush(client, batch);
-  }
-  void flush(mongo::Client& client, std::vector<mongo::Bson>& batch) {
-    std::vector<std::span<const std::uint8_t>> raw;
-    for (const auto& doc : batch) raw.push_back(doc.bytes());
-    client.insert_many("bench", "data", raw, false);
-    batch.clear();
+    bytes = insert_kilobyte_documents(client, "bench", "data", 0, static_cast<std::int64_t>(documents));
   }
 };
 
@@ -72,33 +45,14 @@ World& world() {
   return instance;
 }
 
-using Clock = std::chrono::steady_clock;
-
-double milliseconds_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const auto middle = values.size() / 2;
-  return values.size() % 2 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
-// Runs `baseline` then `subject` once per iteration (each returns the milliseconds of its timed
-// part) and reports their medians and the median of the per-iteration ratios, so a slow moment
-// of the machine hits a pair, not one side. The iteration time is shardsafe's.
+// Reports the medians of both sides and `ratio`, the median of baseline / shardsafe per
+// iteration (1.0: as fast as the baseline).
 template <typename Baseline, typename Subject>
 void run_side_by_side(benchmark::State& state, Baseline baseline, Subject subject) {
-  std::vector<double> baseline_ms, subject_ms, ratios;
-  for (auto _ : state) {
-    baseline_ms.push_back(baseline());
-    subject_ms.push_back(subject());
-    ratios.push_back(baseline_ms.back() / subject_ms.back());
-    state.SetIterationTime(subject_ms.back() / 1000);
-  }
-  state.counters["baseline_ms"] = median(baseline_ms);
-  state.counters["shardsafe_ms"] = median(subject_ms);
-  state.counters["ratio"] = median(ratios);
+  const auto times = time_side_by_side(state, baseline, subject);
+  state.counters["baseline_ms"] = median(times.baseline_ms);
+  state.counters["shardsafe_ms"] = median(times.subject_ms);
+  state.counters["ratio"] = median_ratio(times.baseline_ms, times.subject_ms);
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * world().bytes));
 }
 

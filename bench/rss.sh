@@ -11,22 +11,9 @@
 #   bench/rss.sh [MiB ...]        SHARDSAFE_BUILD_DIR defaults to ./build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${SHARDSAFE_BUILD_DIR:-$PWD/build}
+source bench/rss_lib.sh
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1024 4096)
-
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-
-# Peak RSS (MiB), wall time and local disk writes of a command, from GNU time's report.
-measure() {
-  local report
-  report=$(mktemp)
-  /usr/bin/time -v -o "$report" "$@" >/dev/null
-  awk -F': ' '/Maximum resident set size/ {rss=$2} /Elapsed \(wall clock\)/ {wall=$2}
-              /File system outputs/ {blocks=$2}
-              END {printf "peak RSS %.1f MiB, wall %s, disk writes %.1f MiB", rss/1024, wall, blocks*512/1048576}' "$report"
-  rm -f "$report"
-}
 
 # s3rver in the background for the run, serving bucket "rss" until file descriptor s3_stdin
 # closes; sets s3_port.
@@ -39,32 +26,12 @@ start_s3rver() {  # work-dir
   s3_port=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).port)' "$1/s3rver.port")
 }
 
-load() {  # uri MiB
-  node --input-type=module - "$1" "$2" <<'EOF'
-import { MongoClient } from './tests/node/node_modules/mongodb/lib/index.js';
-const [uri, mib] = process.argv.slice(2);
-const client = await MongoClient.connect(uri);
-let id = 0;
-for (let bytes = 0; bytes < mib * 1024 * 1024; ) {
-  const batch = [];
-  for (let i = 0; i < 4000; i++, id++) {
-    batch.push({ _id: id, name: `document number ${id}`, value: id * 1.5, payload: String(id).padEnd(920, 'x') });
-    bytes += 1000;
-  }
-  await client.db('bench').collection(`data${(id / 4000) % 8}`).insertMany(batch, { ordered: false });
-}
-await client.close();
-EOF
-}
-
 for mib in "${sizes[@]}"; do
   work=$(mktemp -d /tmp/shardsafe-rss-XXXXXX)
   trap '"$build/shardsafe-sandbox" down --dir "$work/src" >/dev/null 2>&1 || true;
         "$build/shardsafe-sandbox" down --dir "$work/dst" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-  src=$("$build/shardsafe-sandbox" up --dir "$work/src" --replset src --members 1 --port "$(free_port)" --oplog-size-mb 256 |
-        node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).uri))')
-  dst=$("$build/shardsafe-sandbox" up --dir "$work/dst" --replset dst --members 1 --port "$(free_port)" |
-        node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).uri))')
+  src=$("$build/shardsafe-sandbox" up --dir "$work/src" --replset src --members 1 --port "$(free_port)" --oplog-size-mb 256 | json_field .uri)
+  dst=$("$build/shardsafe-sandbox" up --dir "$work/dst" --replset dst --members 1 --port "$(free_port)" | json_field .uri)
   load "$src" "$mib"
   storage="file://$work/backups"
   backup_options=()
@@ -74,7 +41,7 @@ for mib in "${sizes[@]}"; do
     backup_options=(--compression none)
   fi
   echo "$mib MiB backup:  $(measure "$build/shardsafe" -q backup --uri "$src" --storage "$storage" "${backup_options[@]}")"
-  id=$("$build/shardsafe" --json list --storage "$storage" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).backups[0].id))')
+  id=$("$build/shardsafe" --json list --storage "$storage" | json_field '.backups[0].id')
   echo "$mib MiB restore: $(measure "$build/shardsafe" -q restore --backup "$id" --uri "$dst" --storage "$storage")"
   "$build/shardsafe-sandbox" down --dir "$work/src" >/dev/null
   "$build/shardsafe-sandbox" down --dir "$work/dst" >/dev/null
