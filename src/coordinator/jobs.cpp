@@ -137,6 +137,7 @@ void wait_for_phase(std::vector<SetJob>& jobs, JobState until, const PhaseLimits
                     const std::function<void()>& on_poll) {
   const auto deadline = std::chrono::steady_clock::now() + limits.deadline;
   for (auto& job : jobs) job.last_heard = std::chrono::steady_clock::now();
+  std::chrono::milliseconds interval{10};
   while (true) {
     poll_all(jobs);
     on_poll();
@@ -149,7 +150,8 @@ void wait_for_phase(std::vector<SetJob>& jobs, JobState until, const PhaseLimits
       throw Error(failure->code(), jobs.size() == 1 ? std::string(failure->what())
                                                     : std::string(failure->what()) + "; every replica set:" + states);
     }
-    std::this_thread::sleep_for(limits.poll_interval);
+    std::this_thread::sleep_for(interval);
+    interval = std::min(interval * 2, limits.poll_interval);
   }
 }
 

@@ -50,6 +50,8 @@ struct PhaseLimits {
   // A job whose heartbeat does not move for this long (or whose agent does not answer) fails
   // its phase: its agent is gone or stuck.
   std::chrono::seconds heartbeat_timeout{30};
+  // Polls start 10 ms apart and back off to this: short phases end without waiting out a
+  // whole interval, long ones cost a poll per job every 250 ms.
   std::chrono::milliseconds poll_interval{250};
 };
 
