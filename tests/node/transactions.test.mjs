@@ -1,0 +1,80 @@
+// Multi-document transactions with the official Node.js driver: session.withTransaction commits
+// on a replica set (one applyOps oplog entry) and through mongos across two shards (prepare and
+// commitTransaction entries on each shard), and an aborted transaction leaves nothing behind.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { MongoClient } from 'mongodb';
+import { startReplSet, startShardedCluster } from './sandbox.mjs';
+
+let set;
+let cluster;
+
+before(async () => {
+  [set, cluster] = await Promise.all([startReplSet({ members: 3 }), startShardedCluster({ shards: 2, members: 1 })]);
+});
+
+after(async () => {
+  cluster?.stop();
+  await set?.stop();
+});
+
+async function oplogEntries(uri, filter) {
+  const client = new MongoClient(uri);
+  try {
+    return await client.db('local').collection('oplog.rs').find(filter).sort({ $natural: 1 }).toArray();
+  } finally {
+    await client.close();
+  }
+}
+
+test('withTransaction on a replica set commits both writes as one applyOps entry', async () => {
+  const client = new MongoClient(set.uri);
+  try {
+    const accounts = client.db('bank').collection('accounts');
+    await accounts.insertMany([{ _id: 'a', balance: 100 }, { _id: 'b', balance: 0 }]);
+    const session = client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        await accounts.updateOne({ _id: 'a' }, { $inc: { balance: -30 } }, { session });
+        await accounts.updateOne({ _id: 'b' }, { $inc: { balance: 30 } }, { session });
+        const inside = await accounts.findOne({ _id: 'b' }, { session });
+        assert.equal(inside.balance, 30, 'the transaction sees its own write');
+        const outside = await accounts.findOne({ _id: 'b' });
+        assert.equal(outside.balance, 0, 'nothing is visible outside before the commit');
+      });
+    } finally {
+      await session.endSession();
+    }
+    assert.deepEqual(await accounts.find().sort({ _id: 1 }).toArray(),
+      [{ _id: 'a', balance: 70 }, { _id: 'b', balance: 30 }]);
+    const entries = await oplogEntries(set.uri, { 'o.applyOps.ns': 'bank.accounts' });
+    assert.equal(entries.length, 1, 'one applyOps entry for the transaction');
+    assert.equal(entries[0].ns, 'admin.$cmd');
+    assert.equal(entries[0].o.applyOps.length, 2);
+    assert.ok(entries[0].lsid && entries[0].txnNumber !== undefined, 'the entry names the session');
+    assert.equal(entries[0].prevOpTime.t, -1);
+  } finally {
+    await client.close();
+  }
+});
+
+test('an aborted transaction on a replica set leaves nothing', async () => {
+  const client = new MongoClient(set.uri);
+  try {
+    const coll = client.db('abort_rs').collection('c');
+    await coll.insertOne({ _id: 'seed' });
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      await coll.insertOne({ _id: 'ghost' }, { session });
+      await coll.deleteOne({ _id: 'seed' }, { session });
+      await session.abortTransaction();
+    } finally {
+      await session.endSession();
+    }
+    assert.deepEqual(await coll.find().toArray(), [{ _id: 'seed' }]);
+    assert.equal((await oplogEntries(set.uri, { 'o.applyOps.ns': 'abort_rs.c' })).length, 0);
+  } finally {
+    await client.close();
+  }
+});
