@@ -292,11 +292,15 @@ Doc with_error_label(const Doc& reply, const char* label) {
   bson_t labels;
   BSON_APPEND_ARRAY_BEGIN(out.get(), "errorLabels", &labels);
   int count = 0;
+  bool present = false;
   if (auto existing = get_document(reply.bson(), "errorLabels")) {
     bson_iter_init(&iter, existing->bson());
-    while (bson_iter_next(&iter)) append_iter(&labels, std::to_string(count++), &iter);
+    while (bson_iter_next(&iter)) {
+      present = present || (BSON_ITER_HOLDS_UTF8(&iter) && std::string_view(bson_iter_utf8(&iter, nullptr)) == label);
+      append_iter(&labels, std::to_string(count++), &iter);
+    }
   }
-  BSON_APPEND_UTF8(&labels, std::to_string(count).c_str(), label);
+  if (!present) BSON_APPEND_UTF8(&labels, std::to_string(count).c_str(), label);
   bson_append_array_end(out.get(), &labels);
   return out.doc();
 }

@@ -78,3 +78,61 @@ test('an aborted transaction on a replica set leaves nothing', async () => {
     await client.close();
   }
 });
+
+// A collection sharded on {k: 1} with k < 0 on shard0 and k >= 0 on shard1.
+async function shardAcrossBoth(client, db, coll) {
+  const admin = client.db('admin');
+  await admin.command({ enableSharding: db, primaryShard: 'shard0' });
+  await admin.command({ shardCollection: `${db}.${coll}`, key: { k: 1 } });
+  await admin.command({ split: `${db}.${coll}`, middle: { k: 0 } });
+  await admin.command({ moveChunk: `${db}.${coll}`, find: { k: 0 }, to: 'shard1', _waitForDelete: true });
+  return client.db(db).collection(coll);
+}
+
+test('withTransaction through mongos across two shards: prepare then commit on each', async () => {
+  const client = new MongoClient(cluster.mongos_uri);
+  try {
+    const coll = await shardAcrossBoth(client, 'xshard', 'items');
+    const session = client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        await coll.insertOne({ _id: 'low', k: -5 }, { session });
+        await coll.insertOne({ _id: 'high', k: 5 }, { session });
+        assert.equal(await coll.countDocuments({}, { session }), 2, 'the transaction sees both writes');
+        assert.equal(await coll.countDocuments({}), 0, 'nothing is visible outside before the commit');
+      });
+    } finally {
+      await session.endSession();
+    }
+    assert.deepEqual(await coll.find().sort({ k: 1 }).toArray(), [{ _id: 'low', k: -5 }, { _id: 'high', k: 5 }]);
+    for (const [index, id] of [[0, 'low'], [1, 'high']]) {
+      const uri = cluster.shards[index].uri;
+      const prepares = await oplogEntries(uri, { 'o.prepare': true, 'o.applyOps.ns': 'xshard.items' });
+      assert.equal(prepares.length, 1, `one prepare entry on shard${index}`);
+      assert.deepEqual(prepares[0].o.applyOps.map((op) => op.o._id), [id]);
+      const commits = await oplogEntries(uri, { 'o.commitTransaction': 1, 'prevOpTime.ts': prepares[0].ts });
+      assert.equal(commits.length, 1, `one commitTransaction entry after the prepare on shard${index}`);
+    }
+  } finally {
+    await client.close();
+  }
+});
+
+test('an aborted transaction through mongos leaves nothing on either shard', async () => {
+  const client = new MongoClient(cluster.mongos_uri);
+  try {
+    const coll = await shardAcrossBoth(client, 'xabort', 'items');
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      await coll.insertOne({ _id: 'low', k: -1 }, { session });
+      await coll.insertOne({ _id: 'high', k: 1 }, { session });
+      await session.abortTransaction();
+    } finally {
+      await session.endSession();
+    }
+    assert.equal(await coll.countDocuments({}), 0);
+  } finally {
+    await client.close();
+  }
+});
