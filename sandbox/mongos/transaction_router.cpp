@@ -28,6 +28,10 @@ TransactionTable& table() {
   return instance;
 }
 
+[[noreturn]] void throw_aborted(const RouterTransaction& txn) {
+  throw CommandError(251, "NoSuchTransaction", "Transaction " + std::to_string(txn.txn_number) + " has been aborted.");
+}
+
 [[noreturn]] void throw_reply(const Doc& reply) {
   throw CommandError(static_cast<int>(get_number(reply.bson(), "code").value_or(8)),
                      get_string(reply.bson(), "codeName").value_or("UnknownError"),
@@ -85,7 +89,7 @@ void note_cursor(RouterTransaction& txn, const std::string& shard, const Doc& re
 
 Doc run_statement(RouterContext& context, RouterTransaction& txn) {
   if (txn.state != RouterTransaction::State::kActive) {
-    throw CommandError(251, "NoSuchTransaction", "Transaction " + std::to_string(txn.txn_number) + " has been aborted.");
+    throw_aborted(txn);
   }
   std::vector<Doc> replies;
   for (const ShardPart& part : split_statement(context, txn)) {
@@ -136,7 +140,7 @@ Doc commit_two_phase(Router& router, RouterTransaction& txn) {
 Doc commit(RouterContext& context, RouterTransaction& txn) {
   if (txn.state == RouterTransaction::State::kCommitted) return ok_document();  // a retried commit
   if (txn.state == RouterTransaction::State::kAborted) {
-    throw CommandError(251, "NoSuchTransaction", "Transaction " + std::to_string(txn.txn_number) + " has been aborted.");
+    throw_aborted(txn);
   }
   Doc reply = ok_document();
   if (txn.participants.size() == 1) {
@@ -153,7 +157,7 @@ Doc abort(RouterContext& context, RouterTransaction& txn) {
     throw CommandError(256, "TransactionCommitted", "Transaction " + std::to_string(txn.txn_number) + " has been committed.");
   }
   if (txn.participants.empty() || txn.state == RouterTransaction::State::kAborted) {
-    throw CommandError(251, "NoSuchTransaction", "Transaction " + std::to_string(txn.txn_number) + " has been aborted.");
+    throw_aborted(txn);
   }
   abort_participants(context.router, txn);
   return ok_document();

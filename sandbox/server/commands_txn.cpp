@@ -84,28 +84,40 @@ Transaction& start_transaction(Engine& engine, const bson_t* cmd, const TxnId& i
   return engine.transactions().start(id.session, *get_document(cmd, "lsid"), id.txn_number, engine.committed_catalog());
 }
 
-// The in-progress transaction a statement continues.
-Transaction& continued_transaction(Engine& engine, const bson_t* cmd, const TxnId& id) {
-  if (find_field(cmd, "readConcern")) {
-    throw_error(72, "InvalidOptions", "Only the first command in a transaction may specify a readConcern");
-  }
+// The session's transaction `id` names, for commit/abort/prepare; nullptr when it is unknown
+// here (older ones are refused).
+Transaction* named_transaction(Engine& engine, const TxnId& id) {
   Transaction* txn = engine.transactions().find(id.session);
   if (txn && txn->txn_number > id.txn_number) {
     throw_error(225, "TransactionTooOld", "txnNumber " + std::to_string(id.txn_number) + " is less than last txnNumber " +
                                               std::to_string(txn->txn_number) + " seen in session");
   }
-  if (!txn || txn->txn_number != id.txn_number) {
+  return txn && txn->txn_number == id.txn_number ? txn : nullptr;
+}
+
+// `txn` unless it already committed (256) or aborted (251).
+Transaction& unfinished(Transaction& txn) {
+  if (txn.state == TxnState::kAborted) throw_no_such_transaction(txn.txn_number, "has been aborted.");
+  if (txn.state == TxnState::kCommitted) {
+    throw_error(256, "TransactionCommitted", "Transaction " + std::to_string(txn.txn_number) + " has been committed.");
+  }
+  return txn;
+}
+
+// The in-progress transaction a statement continues.
+Transaction& continued_transaction(Engine& engine, const bson_t* cmd, const TxnId& id) {
+  if (find_field(cmd, "readConcern")) {
+    throw_error(72, "InvalidOptions", "Only the first command in a transaction may specify a readConcern");
+  }
+  Transaction* txn = named_transaction(engine, id);
+  if (txn == nullptr) {
     throw_error(251, "NoSuchTransaction", "Given transaction number " + std::to_string(id.txn_number) +
                                               " does not match any in-progress transactions.");
   }
-  switch (txn->state) {
-    case TxnState::kInProgress: return *txn;
-    case TxnState::kCommitted:
-      throw_error(256, "TransactionCommitted", "Transaction " + std::to_string(id.txn_number) + " has been committed.");
-    case TxnState::kAborted: throw_no_such_transaction(id.txn_number, "has been aborted.");
-    case TxnState::kPrepared: break;
+  if (txn->state == TxnState::kPrepared) {
+    throw_error(267, "PreparedTransactionInProgress", "Cannot run a statement in a prepared transaction");
   }
-  throw_error(267, "PreparedTransactionInProgress", "Cannot run a statement in a prepared transaction");
+  return unfinished(*txn);
 }
 
 // A write conflict ends the statement, as on mongod, with a command error (not a writeErrors entry).
@@ -175,17 +187,6 @@ void commit_prepared(CommandContext& context, Transaction& txn) {
   context.engine.transactions().finish(txn, TxnState::kCommitted);
 }
 
-// The session's transaction `id` names, for commit/abort/prepare; nullptr when it is unknown
-// here (older ones are refused).
-Transaction* named_transaction(Engine& engine, const TxnId& id) {
-  Transaction* txn = engine.transactions().find(id.session);
-  if (txn && txn->txn_number > id.txn_number) {
-    throw_error(225, "TransactionTooOld", "txnNumber " + std::to_string(id.txn_number) + " is less than last txnNumber " +
-                                              std::to_string(txn->txn_number) + " seen in session");
-  }
-  return txn && txn->txn_number == id.txn_number ? txn : nullptr;
-}
-
 Doc commit_transaction(CommandContext& context) {
   TxnId id = transaction_id(context.cmd);
   Transaction* txn = named_transaction(context.engine, id);
@@ -206,12 +207,8 @@ Doc commit_transaction(CommandContext& context) {
 Doc abort_transaction(CommandContext& context) {
   TxnId id = transaction_id(context.cmd);
   Transaction* txn = named_transaction(context.engine, id);
-  if (txn == nullptr || txn->state == TxnState::kAborted) {
-    throw_no_such_transaction(id.txn_number, "has been aborted.");
-  }
-  if (txn->state == TxnState::kCommitted) {
-    throw_error(256, "TransactionCommitted", "Transaction " + std::to_string(id.txn_number) + " has been committed.");
-  }
+  if (txn == nullptr) throw_no_such_transaction(id.txn_number, "has been aborted.");
+  unfinished(*txn);
   if (txn->state == TxnState::kPrepared) {
     Builder o;
     BSON_APPEND_INT32(o.get(), "abortTransaction", 1);
@@ -224,12 +221,8 @@ Doc abort_transaction(CommandContext& context) {
 Doc prepare_transaction(CommandContext& context) {
   TxnId id = transaction_id(context.cmd);
   Transaction* txn = named_transaction(context.engine, id);
-  if (txn == nullptr || txn->state == TxnState::kAborted) {
-    throw_no_such_transaction(id.txn_number, "has been aborted.");
-  }
-  if (txn->state == TxnState::kCommitted) {
-    throw_error(256, "TransactionCommitted", "Transaction " + std::to_string(id.txn_number) + " has been committed.");
-  }
+  if (txn == nullptr) throw_no_such_transaction(id.txn_number, "has been aborted.");
+  unfinished(*txn);
   if (txn->state == TxnState::kInProgress) {
     Builder o;
     append_ops(o.get(), txn->ops);

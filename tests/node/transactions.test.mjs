@@ -79,9 +79,11 @@ test('an aborted transaction on a replica set leaves nothing', async () => {
   }
 });
 
-// A collection sharded on {k: 1} with k < 0 on shard0 and k >= 0 on shard1.
+// A collection sharded on {k: 1} with k < 0 on shard0 and k >= 0 on shard1 (the balancer stopped
+// first: it would move the split's second chunk on its own).
 async function shardAcrossBoth(client, db, coll) {
   const admin = client.db('admin');
+  await admin.command({ balancerStop: 1 });
   await admin.command({ enableSharding: db, primaryShard: 'shard0' });
   await admin.command({ shardCollection: `${db}.${coll}`, key: { k: 1 } });
   await admin.command({ split: `${db}.${coll}`, middle: { k: 0 } });
@@ -106,7 +108,7 @@ test('withTransaction through mongos across two shards: prepare then commit on e
     }
     assert.deepEqual(await coll.find().sort({ k: 1 }).toArray(), [{ _id: 'low', k: -5 }, { _id: 'high', k: 5 }]);
     for (const [index, id] of [[0, 'low'], [1, 'high']]) {
-      const uri = cluster.shards[index].uri;
+      const uri = cluster.shards.find((shard) => shard.name === `shard${index}`).uri;
       const prepares = await oplogEntries(uri, { 'o.prepare': true, 'o.applyOps.ns': 'xshard.items' });
       assert.equal(prepares.length, 1, `one prepare entry on shard${index}`);
       assert.deepEqual(prepares[0].o.applyOps.map((op) => op.o._id), [id]);

@@ -234,6 +234,8 @@ TEST(SandboxTransactionReplication, ACommittedTransactionReachesSecondariesAndSu
 TEST(SandboxTransactionRouter, ACrossShardTransactionPreparesAndCommitsOnBothShards) {
   SandboxShardedCluster cluster({.shards = 2, .members = 1, .config_members = 1});
   mongo::Client mongos{mongo::Uri(cluster.mongos_uri())};
+  // The balancer would move the split's second chunk on its own.
+  mongos.command("admin", json(R"({"balancerStop": 1})"));
   mongos.command("admin", json(R"({"enableSharding": "x", "primaryShard": "shard0"})"));
   mongos.command("admin", json(R"({"shardCollection": "x.c", "key": {"k": 1}})"));
   mongos.command("admin", json(R"({"split": "x.c", "middle": {"k": 0}})"));
