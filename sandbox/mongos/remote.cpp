@@ -168,6 +168,16 @@ std::uint32_t RemoteSet::select_server(const mongoc_read_prefs_t* prefs) {
   return id;
 }
 
+std::string RemoteSet::primary_host() {
+  Lease client(pool_.get());
+  bson_error_t error;
+  mongoc_server_description_t* server = mongoc_client_select_server(client.get(), true, nullptr, &error);
+  if (!server) throw_unreachable(address_, error);
+  std::string host = mongoc_server_description_host(server)->host_and_port;
+  mongoc_server_description_destroy(server);
+  return host;
+}
+
 Doc RemoteSet::run_on(std::uint32_t server_id, const std::string& db, const bson_t* command,
                       const mongoc_read_prefs_t* prefs) {
   Builder reply;

@@ -45,6 +45,9 @@ class RemoteSet {
   // The id of the server `prefs` selects (null prefs: the primary), for commands that must
   // reach the same server (getMore).
   std::uint32_t select_server(const mongoc_read_prefs_t* prefs = nullptr);
+  // "host:port" of the primary, for a caller that talks to it without libmongoc (a transaction's
+  // statements carry the client's own lsid, which libmongoc would replace with its own).
+  std::string primary_host();
   // Runs `command` on that server, with `prefs` telling a secondary that it may answer.
   Doc run_on(std::uint32_t server_id, const std::string& db, const bson_t* command,
              const mongoc_read_prefs_t* prefs = nullptr);

@@ -130,6 +130,10 @@ namespace {
 
 Doc dispatch(Router& router, const Request& request, std::int64_t connection_id) {
   std::string name = canonical_name(first_key(request.command.bson()));
+  if (find_field(request.command.bson(), "autocommit")) {
+    RouterContext context{router, request, request.command.bson(), request.db, connection_id};
+    return run_transaction_command(context);
+  }
   const auto& table = command_table();
   auto spec = std::find_if(table.begin(), table.end(), [&](const RouterCommand& c) { return c.name == name; });
   if (spec == table.end()) {

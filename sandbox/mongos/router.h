@@ -120,6 +120,10 @@ Doc ok_document();
 std::vector<Doc> run_on_shards(Router& router, const std::vector<std::string>& shards, const std::string& db,
                                const bson_t* command);
 
+// Runs a command carrying `autocommit` (a transaction's statement, commitTransaction or
+// abortTransaction) as the transaction router (transaction_router.cpp).
+Doc run_transaction_command(RouterContext& context);
+
 // The balancer thread (started once by run_router).
 void start_balancer(Router& router);
 // Moves one chunk to `to_shard`: copies its documents, updates config.chunks, deletes them on

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "query/query.h"
+#include "server/oplog.h"
 
 namespace sandbox {
 namespace {
@@ -69,6 +70,31 @@ void apply_delete(Catalog& catalog, const Namespace& ns, const bson_t* entry) {
   Collection* coll = catalog.find(ns.db, ns.coll);
   if (coll == nullptr) return;
   if (auto record_id = coll->find_by_id(id_key_of(o->bson()))) coll->remove(*record_id);
+}
+
+void apply_ops_array(Catalog& catalog, const bson_t* o, ApplyMode mode) {
+  auto ops = get_document(o, "applyOps");
+  if (!ops) return;
+  bson_iter_t iter;
+  bson_iter_init(&iter, ops->bson());
+  while (bson_iter_next(&iter)) {
+    Doc op = iter_document(&iter);
+    apply_entry(catalog, op.bson(), mode);
+  }
+}
+
+// The prepare entry a commitTransaction entry names by prevOpTime, found in this member's oplog
+// (the prepare entry always precedes its commit there: on the primary, on secondaries, and in
+// journal replay).
+Doc prepared_entry(const Catalog& catalog, const bson_t* commit_entry) {
+  auto prepare_time = get_optime(commit_entry, "prevOpTime");
+  const Collection* oplog = catalog.find(kOplogDb, kOplogColl);
+  if (prepare_time && oplog != nullptr) {
+    for (auto it = oplog->records().rbegin(); it != oplog->records().rend(); ++it) {
+      if (entry_timestamp(it->second->bson()) == prepare_time->ts) return *it->second;
+    }
+  }
+  throw_error(251, "NoSuchTransaction", "commitTransaction oplog entry names no prepare entry in the oplog");
 }
 
 // The command's options: `o` without its first (command name) field.
@@ -156,15 +182,12 @@ void apply_command(Catalog& catalog, const std::string& db, const bson_t* entry,
     Doc changes = without_first_field(o->bson());
     apply_coll_mod(coll, changes.bson());
   } else if (name == "applyOps") {
-    auto ops = get_document(o->bson(), "applyOps");
-    if (!ops) return;
-    bson_iter_t iter;
-    bson_iter_init(&iter, ops->bson());
-    while (bson_iter_next(&iter)) {
-      Doc op = iter_document(&iter);
-      apply_entry(catalog, op.bson(), mode);
-    }
-  } else {
+    // A prepared transaction's operations wait for its commitTransaction entry.
+    if (!get_bool(o->bson(), "prepare", false)) apply_ops_array(catalog, o->bson(), mode);
+  } else if (name == "commitTransaction") {
+    Doc prepared = prepared_entry(catalog, entry);
+    apply_ops_array(catalog, get_document(prepared.bson(), "o")->bson(), mode);
+  } else if (name != "abortTransaction") {  // aborting a prepared transaction changes no data
     throw_error(2, "BadValue", "unsupported command in oplog entry: " + name);
   }
 }

@@ -31,6 +31,15 @@ Collection* Catalog::find(const std::string& db, const std::string& coll) const 
   return found == database->second.end() ? nullptr : found->second.get();
 }
 
+Catalog Catalog::snapshot() const {
+  Catalog copy;
+  for (const auto& [db, colls] : databases_) {
+    if (db == "local") continue;
+    for (const auto& [name, coll] : colls) copy.databases_[db][name] = std::make_unique<Collection>(*coll);
+  }
+  return copy;
+}
+
 Collection* Catalog::find_by_uuid(const Uuid& uuid) const {
   for (const auto& [db, colls] : databases_) {
     for (const auto& [name, coll] : colls) {

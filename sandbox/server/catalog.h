@@ -42,6 +42,10 @@ class Catalog {
   std::vector<Collection*> collections(const std::string& db) const;
   bool has_database(const std::string& db) const;
   void clear() { databases_.clear(); }
+  // A copy of every database but `local` (documents are shared, immutable records), for a
+  // transaction's snapshot: the records it shares with the live catalog stay the same objects
+  // until someone writes them, which is how write conflicts are detected.
+  Catalog snapshot() const;
 
  private:
   std::map<std::string, std::map<std::string, std::unique_ptr<Collection>>> databases_;

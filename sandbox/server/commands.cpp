@@ -18,6 +18,7 @@ const std::vector<CommandSpec>& command_table() {
     add_catalog_commands(all);
     add_repl_commands(all);
     add_auth_commands(all);
+    add_transaction_commands(all);
     return all;
   }();
   return table;
@@ -149,6 +150,14 @@ void wait_for_cluster_time(CommandContext& context) {
   }
 }
 
+Doc command_error_reply(const CommandError& error) {
+  Builder out;
+  Doc base = error_reply(error);
+  bson_concat(out.get(), base.bson());
+  error.append_details(out.get());
+  return out.doc();
+}
+
 Doc run_handler(const CommandSpec& spec, CommandContext& context) {
   try {
     if (spec.kind == CommandKind::kRead) {
@@ -157,35 +166,30 @@ Doc run_handler(const CommandSpec& spec, CommandContext& context) {
     }
     return spec.handler(context);
   } catch (const CommandError& error) {
-    Builder out;
-    Doc base = error_reply(error);
-    bson_concat(out.get(), base.bson());
-    error.append_details(out.get());
-    return out.doc();
+    return command_error_reply(error);
   }
 }
 
-bool is_retryable_code(std::int64_t code) {
-  static constexpr std::int64_t kCodes[] = {6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 134, 150};
-  return std::find(std::begin(kCodes), std::end(kCodes), code) != std::end(kCodes);
+// Errors of the transaction's checks (no such transaction...) are replies too.
+Doc run_handler_in_transaction(const CommandSpec& spec, CommandContext& context) {
+  try {
+    return run_transaction_statement(spec, context, run_handler);
+  } catch (const CommandError& error) {
+    return command_error_reply(error);
+  }
 }
 
 // Drivers retry a write only when the server labels its failure RetryableWriteError (wire
-// version >= 9), as real servers do for commands that carry a txnNumber.
+// version >= 9), as real servers do for commands that carry a txnNumber; inside a transaction
+// only its commit and abort are retried so.
 Doc with_retry_label(const Doc& reply, const Request& request) {
-  if (!find_field(request.command.bson(), "txnNumber")) return reply;
+  if (!find_field(request.command.bson(), "txnNumber") || is_transaction_statement(request.command.bson())) return reply;
   std::int64_t code = get_number(reply.bson(), "code").value_or(0);
   if (auto concern = get_document(reply.bson(), "writeConcernError")) {
     code = code != 0 ? code : get_number(concern->bson(), "code").value_or(0);
   }
   if (!is_retryable_code(code)) return reply;
-  Builder out;
-  bson_concat(out.get(), reply.bson());
-  bson_t labels;
-  BSON_APPEND_ARRAY_BEGIN(out.get(), "errorLabels", &labels);
-  BSON_APPEND_UTF8(&labels, "0", "RetryableWriteError");
-  bson_append_array_end(out.get(), &labels);
-  return out.doc();
+  return with_error_label(reply, "RetryableWriteError");
 }
 
 Doc run_command_locked(Engine& engine, const Request& request, ConnectionInfo& connection,
@@ -214,6 +218,7 @@ Doc run_command(Engine& engine, const Request& request, ConnectionInfo& connecti
   if (auto gossip = gossiped_cluster_time(request.command.bson())) engine.advance_cluster_time(*gossip);
   std::optional<Timestamp> operation_time;
   Doc reply = with_retry_label(run_command_locked(engine, request, connection, lock, operation_time), request);
+  reply = with_transaction_labels(reply, request.command.bson());
   if (!engine.is_replica_set()) return reply;
   return with_logical_times(reply, engine.cluster_time(), operation_time.value_or(engine.last_applied().ts));
 }
@@ -242,9 +247,13 @@ Doc run_command_locked(Engine& engine, const Request& request, ConnectionInfo& c
   }
   Doc reply;
   try {
-    if (auto retried = already_executed(engine, name, request.command.bson())) return *retried;
-    if (spec->kind == CommandKind::kWrite) engine.begin_session_write(request.command.bson());
-    reply = run_handler(*spec, context);
+    if (is_transaction_statement(context.cmd)) {
+      reply = run_handler_in_transaction(*spec, context);
+    } else {
+      if (auto retried = already_executed(engine, name, request.command.bson())) return *retried;
+      if (spec->kind == CommandKind::kWrite) engine.begin_session_write(request.command.bson());
+      reply = run_handler(*spec, context);
+    }
     engine.end_session_write();
     engine.commit();
     operation_time = visible_time(engine, context.read_concern);
@@ -267,6 +276,34 @@ Doc run_command_locked(Engine& engine, const Request& request, ConnectionInfo& c
 }
 
 }  // namespace
+
+bool is_retryable_code(std::int64_t code) {
+  static constexpr std::int64_t kCodes[] = {6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 134, 150};
+  return std::find(std::begin(kCodes), std::end(kCodes), code) != std::end(kCodes);
+}
+
+Doc with_error_label(const Doc& reply, const char* label) {
+  Builder out;
+  bson_iter_t iter;
+  bson_iter_init(&iter, reply.bson());
+  while (bson_iter_next(&iter)) {
+    if (std::string_view(bson_iter_key(&iter)) != "errorLabels") append_iter(out.get(), bson_iter_key(&iter), &iter);
+  }
+  bson_t labels;
+  BSON_APPEND_ARRAY_BEGIN(out.get(), "errorLabels", &labels);
+  int count = 0;
+  bool present = false;
+  if (auto existing = get_document(reply.bson(), "errorLabels")) {
+    bson_iter_init(&iter, existing->bson());
+    while (bson_iter_next(&iter)) {
+      present = present || (BSON_ITER_HOLDS_UTF8(&iter) && std::string_view(bson_iter_utf8(&iter, nullptr)) == label);
+      append_iter(&labels, std::to_string(count++), &iter);
+    }
+  }
+  if (!present) BSON_APPEND_UTF8(&labels, std::to_string(count).c_str(), label);
+  bson_append_array_end(out.get(), &labels);
+  return out.doc();
+}
 
 Doc ok_reply() {
   Builder out;

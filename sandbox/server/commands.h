@@ -55,9 +55,24 @@ void add_ddl_commands(std::vector<CommandSpec>& table);
 void add_catalog_commands(std::vector<CommandSpec>& table);
 void add_repl_commands(std::vector<CommandSpec>& table);
 void add_auth_commands(std::vector<CommandSpec>& table);  // commands_auth.cpp
+void add_transaction_commands(std::vector<CommandSpec>& table);  // commands_txn.cpp
+
+// Transactions (commands_txn.cpp). A statement is a command with `autocommit` other than
+// commitTransaction/abortTransaction/prepareTransaction; `run` executes it against the
+// transaction's snapshot once the session's transaction is started or found.
+using StatementRunner = Doc (*)(const CommandSpec&, CommandContext&);
+bool is_transaction_statement(const bson_t* cmd);
+Doc run_transaction_statement(const CommandSpec& spec, CommandContext& context, StatementRunner run);
+// The errorLabels drivers act on in transactions: TransientTransactionError (retry the whole
+// transaction), UnknownTransactionCommitResult (retry the commit).
+Doc with_transaction_labels(const Doc& reply, const bson_t* cmd);
 
 // Shared helpers for handlers.
 Doc ok_reply();
+// Errors after which a retry may succeed (not primary, network, shutdown...).
+bool is_retryable_code(std::int64_t code);
+// `reply` with `label` added to its errorLabels.
+Doc with_error_label(const Doc& reply, const char* label);
 // The collection name a command names as its first value (e.g. {find: "c"}); throws
 // 73 InvalidNamespace when it is not a non-empty string.
 std::string command_collection(const CommandContext& context);

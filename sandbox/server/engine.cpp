@@ -71,17 +71,6 @@ void Engine::append_to_oplog(const Doc& entry) {
 
 namespace {
 
-// The lsid's `id` bytes: the key of a session.
-std::optional<std::string> session_key(const bson_t* lsid) {
-  auto id = find_field(lsid, "id");
-  if (!id || !BSON_ITER_HOLDS_BINARY(&*id)) return std::nullopt;
-  bson_subtype_t subtype;
-  std::uint32_t length = 0;
-  const std::uint8_t* data = nullptr;
-  bson_iter_binary(&*id, &subtype, &length, &data);
-  return std::string(reinterpret_cast<const char*>(data), length);
-}
-
 Doc with_session_fields(const Doc& entry, const Doc& lsid, std::int64_t txn_number, std::int32_t stmt_id) {
   Builder out;
   bson_concat(out.get(), entry.bson());
@@ -123,6 +112,8 @@ void Engine::note_session(const bson_t* entry) {
 }
 
 Doc Engine::log_write(const EntryFields& fields, const Doc* post_image, ApplyMode mode) {
+  if (active_transaction_ != nullptr) return transactions_.record(*active_transaction_, fields, catalog_, post_image);
+  transactions_.check_unlocked(fields);
   Doc entry = make_entry(fields, clock_.next(), repl_.term);
   if (session_ && fields.op != 'c' && fields.op != 'n') {
     entry = with_session_fields(entry, session_->lsid, session_->txn_number, session_->next_stmt_id++);

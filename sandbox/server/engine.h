@@ -22,6 +22,7 @@
 #include "server/cursors.h"
 #include "server/journal.h"
 #include "server/oplog.h"
+#include "server/transactions.h"
 
 namespace sandbox {
 
@@ -85,7 +86,13 @@ class Engine {
 
   // --- everything below REQUIRES `mutex` held ---
   const ServerOptions& options() const { return options_; }
-  Catalog& catalog() { return catalog_; }
+  // What commands read and write: the active transaction's snapshot while a statement of a
+  // transaction runs, the committed catalog otherwise.
+  Catalog& catalog() { return active_transaction_ != nullptr ? *active_transaction_->snapshot : catalog_; }
+  Catalog& committed_catalog() { return catalog_; }
+  TransactionTable& transactions() { return transactions_; }
+  // While set, log_write records writes in `txn` instead of logging them (nullptr: none).
+  void set_active_transaction(Transaction* txn) { active_transaction_ = txn; }
   CursorRegistry& cursors() { return cursors_; }
   ReplState& repl() { return repl_; }
   const ReplState& repl() const { return repl_; }
@@ -97,7 +104,8 @@ class Engine {
   std::int64_t oplog_size_bytes() const;
 
   // A primary's write: stamps, applies (strictly) and queues one oplog entry. Throws what
-  // apply_entry throws; nothing is queued then.
+  // apply_entry throws; nothing is queued then. Inside a transaction statement the write goes
+  // to the transaction instead (see TransactionTable::record) and the inner op is returned.
   Doc log_write(const EntryFields& fields, const Doc* post_image = nullptr,
                 ApplyMode mode = ApplyMode::kStrict);
   // A secondary's (or applyOps') write of an entry that already has its ts and t.
@@ -153,6 +161,8 @@ class Engine {
   };
   std::map<std::string, SessionWrite> session_writes_;  // keyed by the lsid's id bytes
   std::optional<ActiveSession> session_;
+  TransactionTable transactions_;
+  Transaction* active_transaction_ = nullptr;
 
   ServerOptions options_;
   Catalog catalog_;

@@ -18,18 +18,33 @@ void OplogClock::observe(Timestamp seen) {
   if (seen > last_) last_ = seen;
 }
 
+namespace {
+
+void append_op_fields(bson_t* entry, const EntryFields& fields) {
+  char op[2] = {fields.op, 0};
+  BSON_APPEND_UTF8(entry, "op", op);
+  BSON_APPEND_UTF8(entry, "ns", fields.ns.c_str());
+  if (fields.ui) append_uuid(entry, "ui", *fields.ui);
+  append_doc(entry, "o", fields.o);
+  if (fields.o2 != nullptr) append_doc(entry, "o2", fields.o2);
+}
+
+}  // namespace
+
+Doc make_inner_op(const EntryFields& fields) {
+  Builder op;
+  append_op_fields(op.get(), fields);
+  return op.doc();
+}
+
 Doc make_entry(const EntryFields& fields, Timestamp ts, std::int64_t term) {
   Builder entry;
-  char op[2] = {fields.op, 0};
-  BSON_APPEND_UTF8(entry.get(), "op", op);
-  BSON_APPEND_UTF8(entry.get(), "ns", fields.ns.c_str());
-  if (fields.ui) append_uuid(entry.get(), "ui", *fields.ui);
-  append_doc(entry.get(), "o", fields.o);
-  if (fields.o2 != nullptr) append_doc(entry.get(), "o2", fields.o2);
+  append_op_fields(entry.get(), fields);
   BSON_APPEND_TIMESTAMP(entry.get(), "ts", ts.secs, ts.inc);
   BSON_APPEND_INT64(entry.get(), "t", term);
   BSON_APPEND_INT64(entry.get(), "v", 2);
   BSON_APPEND_DATE_TIME(entry.get(), "wall", now_millis());
+  if (fields.extra != nullptr) bson_concat(entry.get(), fields.extra);
   return entry.doc();
 }
 

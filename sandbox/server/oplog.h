@@ -33,7 +33,11 @@ struct EntryFields {
   std::optional<Uuid> ui;
   const bson_t* o = nullptr;
   const bson_t* o2 = nullptr;     // optional
+  const bson_t* extra = nullptr;  // optional fields appended last (a transaction's lsid...)
 };
+
+// A transaction's statement as it appears inside applyOps: {op, ns, ui?, o, o2?}.
+Doc make_inner_op(const EntryFields& fields);
 
 // {op, ns, ui?, o, o2?, ts, t, v:2 (int64), wall} in the field order real servers write.
 Doc make_entry(const EntryFields& fields, Timestamp ts, std::int64_t term);
