@@ -16,12 +16,14 @@
 // same bench.data ids and bench.side0. Peak RSS of the coordinator in agent mode is measured by
 // bench/cluster_rss.sh.
 #include <benchmark/benchmark.h>
+#include <sched.h>
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <sstream>
@@ -49,6 +51,54 @@ using testing::SandboxShardedCluster;
 using testing::TempDir;
 using testing::run;
 
+// Calls visit(/proc/<pid>) for this process and every process whose command line mentions
+// one of `dirs` (the sandbox members, routers and agents started in them).
+void for_each_process_in(const std::vector<std::string>& dirs, const std::function<void(const std::filesystem::path&)>& visit) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream cmdline(entry.path() / "cmdline");
+    const std::string args{std::istreambuf_iterator<char>(cmdline), {}};
+    const bool ours = pid == std::to_string(::getpid()) ||
+                      std::any_of(dirs.begin(), dirs.end(), [&](const std::string& dir) { return args.find(dir) != std::string::npos; });
+    if (ours) visit(entry.path());
+  }
+}
+
+// User + system CPU seconds used so far by the processes for_each_process_in visits. A process
+// that ends meanwhile is not counted: these all live as long as the benchmark.
+double cpu_seconds(const std::vector<std::string>& dirs) {
+  long ticks = 0;
+  for_each_process_in(dirs, [&](const std::filesystem::path& process) {
+    // /proc/<pid>/stat: utime and stime are fields 14 and 15; the command name (field 2) may
+    // hold spaces, so count from the ')' that closes it, which ends field 2.
+    std::ifstream stat(process / "stat");
+    const std::string line{std::istreambuf_iterator<char>(stat), {}};
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i < 14; ++i) fields >> field;
+    long user = 0, system = 0;
+    if (fields >> user >> system) ticks += user + system;
+  });
+  return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// Pins every thread of the processes started in `dirs` (not this one) to `cpu`; threads they
+// start later inherit it.
+void pin_processes(const std::vector<std::string>& dirs, int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  for_each_process_in(dirs, [&](const std::filesystem::path& process) {
+    if (process.filename() == std::to_string(::getpid())) return;
+    std::error_code error;
+    for (const auto& task : std::filesystem::directory_iterator(process / "task", error)) {
+      ::sched_setaffinity(std::stoi(task.path().filename().string()), sizeof set, &set);
+    }
+  });
+}
+
 // A deployment the benchmarks back up and restore, and the agents serving its sets.
 struct Target {
   std::string uri;
@@ -73,6 +123,18 @@ struct World {
     load_cluster();
     load_shard();
     start_agents();
+    if (std::getenv("SHARDSAFE_BENCH_CORE_PER_SHARD")) give_each_shard_its_own_core();
+  }
+
+  // What separate hosts give each shard: shard0's member and agent on core 0, shard1's on
+  // core 1, the lone set's on core 0 like the shard it stands for; the config server, the
+  // router and the coordinator float. Then the cluster has one core per shard, as the lone
+  // set has one, and the ratio measures how the work of two shards overlaps.
+  void give_each_shard_its_own_core() const {
+    const auto in = [](const std::filesystem::path& dir) { return dir.string() + "/"; };
+    pin_processes({in(sharded.dir() / sharded.shard_names()[0]), in(agent_dir.path() / sharded.shard_names()[0])}, 0);
+    pin_processes({in(sharded.dir() / sharded.shard_names()[1]), in(agent_dir.path() / sharded.shard_names()[1])}, 1);
+    pin_processes({in(one_shard.dir()), in(agent_dir.path() / "one")}, 0);
   }
 
   // bench.data's ids [0, half) on shard0 and [half, 2 * half) on shard1, chunks placed before
@@ -121,33 +183,6 @@ struct World {
 World& world() {
   static World instance;
   return instance;
-}
-
-// User + system CPU seconds used so far by this process and by every process whose command line
-// mentions one of `dirs` (the sandbox members, routers and agents started in them). A process
-// that ends meanwhile is not counted: these all live as long as the benchmark.
-double cpu_seconds(const std::vector<std::string>& dirs) {
-  long ticks = 0;
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
-    const std::string pid = entry.path().filename().string();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
-    const std::string args{std::istreambuf_iterator<char>(cmdline), {}};
-    const bool ours = pid == std::to_string(::getpid()) ||
-                      std::any_of(dirs.begin(), dirs.end(), [&](const std::string& dir) { return args.find(dir) != std::string::npos; });
-    if (!ours) continue;
-    // /proc/<pid>/stat: utime and stime are fields 14 and 15; the command name (field 2) may
-    // hold spaces, so count from the ')' that closes it, which ends field 2.
-    std::ifstream stat(entry.path() / "stat");
-    const std::string line{std::istreambuf_iterator<char>(stat), {}};
-    std::istringstream fields(line.substr(line.rfind(')') + 2));
-    std::string field;
-    for (int i = 3; i < 14; ++i) fields >> field;
-    long user = 0, system = 0;
-    if (fields >> user >> system) ticks += user + system;
-  }
-  return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 // Runs `operation`, appends the CPU seconds our processes used meanwhile to `cpu`, and returns
