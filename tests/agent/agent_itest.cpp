@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include "agent/client.h"
+#include "storage/s3rver.h"
 #include "support/agent_process.h"
 #include "support/sandbox.h"
 
@@ -93,6 +94,27 @@ TEST_F(AgentApiTest, AnUnreachableAgentIsNamed) {
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), ErrorCode::kConnection);
     EXPECT_NE(std::string(error.what()).find("agent \"" + address + "\" is unreachable"), std::string::npos) << error.what();
+  }
+}
+
+TEST(AgentTls, AnAgentWithACertificateServesHttpsToClientsThatTrustIt) {
+  TempDir dir;
+  const std::string token = testing::write_token_file(dir.path() / "token");
+  const storage::testing::SelfSignedCertificate certificate;
+  AgentProcess agent(dir.path() / "data", dir.path() / "token", "", certificate.certificate_file(), certificate.key_file());
+
+  AgentClient trusting({"https://" + agent.address(), token, certificate.certificate_file()});
+  EXPECT_EQ(trusting.health()["ok"], true);
+
+  AgentClient plain({agent.address(), token, ""});
+  EXPECT_THROW(plain.health(), Error) << "plain HTTP to a TLS agent gets no answer";
+  AgentClient distrusting({"https://" + agent.address(), token, ""});
+  try {
+    distrusting.health();
+    FAIL() << "a certificate nobody vouched for was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kConnection);
+    EXPECT_NE(std::string(error.what()).find(agent.address()), std::string::npos) << error.what();
   }
 }
 

@@ -25,7 +25,15 @@ void wait_for(pid_t pid) {
 }  // namespace
 
 AgentProcess::AgentProcess(std::filesystem::path data_dir, std::filesystem::path token_file, std::string mongod)
-    : data_dir_(std::move(data_dir)), token_file_(std::move(token_file)), mongod_(std::move(mongod)) {
+    : AgentProcess(std::move(data_dir), std::move(token_file), std::move(mongod), "", "") {}
+
+AgentProcess::AgentProcess(std::filesystem::path data_dir, std::filesystem::path token_file, std::string mongod,
+                           std::string tls_cert, std::string tls_key)
+    : data_dir_(std::move(data_dir)),
+      token_file_(std::move(token_file)),
+      mongod_(std::move(mongod)),
+      tls_cert_(std::move(tls_cert)),
+      tls_key_(std::move(tls_key)) {
   launch("127.0.0.1:0");
 }
 
@@ -47,6 +55,7 @@ void AgentProcess::launch(const std::string& listen) {
     argv.push_back("--mongod-uri");
     argv.push_back("mongodb://" + mongod_ + "/?directConnection=true");
   }
+  if (!tls_cert_.empty()) argv.insert(argv.end(), {"--tls-cert", tls_cert_, "--tls-key", tls_key_});
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {

@@ -15,6 +15,9 @@ class AgentProcess {
   // `mongod` is "host:port" of the member it runs beside (empty: no --mongod-uri). Throws
   // std::runtime_error when the agent does not report its address.
   AgentProcess(std::filesystem::path data_dir, std::filesystem::path token_file, std::string mongod);
+  // The same, serving HTTPS with this PEM certificate and key.
+  AgentProcess(std::filesystem::path data_dir, std::filesystem::path token_file, std::string mongod, std::string tls_cert,
+               std::string tls_key);
   ~AgentProcess();  // SIGTERM, then waits
   AgentProcess(const AgentProcess&) = delete;
   AgentProcess& operator=(const AgentProcess&) = delete;
@@ -30,6 +33,8 @@ class AgentProcess {
   std::filesystem::path data_dir_;
   std::filesystem::path token_file_;
   std::string mongod_;
+  std::string tls_cert_;
+  std::string tls_key_;
   std::string address_;
   pid_t pid_ = -1;
 };
