@@ -11,6 +11,7 @@ debian_packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libyaml-cpp-dev
   libsqlite3-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   curl procps time openssl
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer and the sanitizer runtimes
 )
 # Node.js and npm run the test peers. Machines that already have them (e.g. from NodeSource,
 # whose nodejs bundles npm) keep theirs; a bare Debian gets Debian's packages.

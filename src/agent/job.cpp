@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <type_traits>
 
 #include "common/clock.h"
 
@@ -21,10 +22,21 @@ constexpr std::array<std::pair<JobState, std::string_view>, 7> kStateNames = {{
 
 template <typename T>
 T field(const nlohmann::json& value, const char* name, const std::string& source) {
+  const auto wrong = [&] {
+    return Error(ErrorCode::kCorruptData, "job status " + source + ": field \"" + name + "\" is missing or of the wrong type");
+  };
   try {
-    return value.at(name).get<T>();
+    const nlohmann::json& field = value.at(name);
+    // nlohmann::json converts any number to any arithmetic type: a float out of range of T is
+    // undefined behaviour, a negative count wraps. Counts are integers of their own sign.
+    if constexpr (std::is_unsigned_v<T>) {
+      if (!field.is_number_unsigned()) throw wrong();
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!field.is_number_integer()) throw wrong();
+    }
+    return field.get<T>();
   } catch (const nlohmann::json::exception&) {
-    throw Error(ErrorCode::kCorruptData, "job status " + source + ": field \"" + name + "\" is missing or of the wrong type");
+    throw wrong();
   }
 }
 

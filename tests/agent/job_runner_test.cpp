@@ -173,5 +173,22 @@ TEST(BearerToken, OnlyTheExactTokenMatches) {
   EXPECT_FALSE(bearer_token_matches("", "s3cret"));
 }
 
+// Found while writing the job_status_json fuzz target (UBSan): a count written as an
+// out-of-range float was converted with undefined behaviour, a negative one wrapped; both are a
+// corrupt status.
+TEST(JobStatus, CountsThatAreNotNonNegativeIntegersAreCorrupt) {
+  const std::string status = R"({"id": "a", "kind": "backup", "state": "running", "phase": "dump", "bytes_total": 0,
+    "documents": 0, "units_done": 0, "units_total": 0, "started_at": "", "updated_at": "", "heartbeat_ms": 0, "bytes": )";
+  for (const std::string bytes : {"1e300", "-1", "1.5"}) {
+    try {
+      job_status_from_json(nlohmann::json::parse(status + bytes + "}"), "test");
+      ADD_FAILURE() << "accepted bytes " << bytes;
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kCorruptData) << bytes;
+    }
+  }
+  EXPECT_EQ(job_status_from_json(nlohmann::json::parse(status + "7}"), "test").progress.bytes, 7u);
+}
+
 }  // namespace
 }  // namespace shardsafe::agent
