@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "common/error.h"
+#include "common/numbers.h"
 #include "common/redact.h"
 #include "storage/fs/fs_storage.h"
 #include "storage/s3/credentials.h"
@@ -94,10 +95,9 @@ std::uint64_t number(const std::string& url, const StorageSettings& merged, cons
   const auto it = merged.find(name);
   if (it == merged.end()) return fallback;
   const auto& text = it->second;
-  if (text.empty() || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    bad_url(url, std::string(name) + " must be a whole number");
-  }
-  const auto value = std::stoull(text);
+  const auto parsed = parse_uint64(text);
+  if (!parsed) bad_url(url, std::string(name) + " must be a whole number");
+  const std::uint64_t value = *parsed;
   if (value < minimum) bad_url(url, std::string(name) + " must be at least " + std::to_string(minimum));
   return value;
 }

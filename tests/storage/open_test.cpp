@@ -113,6 +113,8 @@ TEST_F(OpenStorage, BadUrlsAreBadUriErrorsWithoutSecrets) {
       "s3://bucket/x?secret_key=hunter2&endpoint=ftp://x",
       "s3://bucket/x?secret_key=hunter2&upload_part_size=1024",
       "s3://bucket/x?secret_key=hunter2&max_attempts=lots",
+      "s3://bucket/x?secret_key=hunter2&max_attempts=99999999999999999999999",  // past 2^64
+      "s3://bucket/x?secret_key=hunter2&max_attempts=-3",
       "s3://bucket/x?secret_key=hunter2&novalue",
       "s3://bucket/x?secret_key=hunter2&sse=aes",
       "s3://bucket/x?secret_key=hunter2&sse=AES256&sse_kms_key_id=k",

@@ -6,11 +6,19 @@
 #include <ctime>
 
 #include "common/error.h"
+#include "common/numbers.h"
 #include "storage/hash.h"
 #include "storage/s3/xml.h"
 
 namespace shardsafe::storage::s3 {
 namespace {
+
+// A size the server sent; a server that sends something else is a storage error, not a bug.
+std::uint64_t object_size(const std::string& text, const std::string& what) {
+  const auto size = parse_uint64(text);
+  if (!size) throw Error(ErrorCode::kStorage, what + " is not a size: \"" + text.substr(0, 40) + "\"");
+  return *size;
+}
 
 std::string quoted(const std::string& key) { return "\"" + key + "\""; }
 
@@ -123,7 +131,7 @@ std::optional<ObjectHead> S3Client::head_object(const std::string& key) {
   if (length == response.headers.end()) {
     throw Error(ErrorCode::kStorage, "s3 HEAD " + quoted(key) + ": no Content-Length in the response");
   }
-  head.size = std::stoull(length->second);
+  head.size = object_size(length->second, "s3 HEAD " + quoted(key) + ": Content-Length");
   if (const auto etag = response.headers.find("etag"); etag != response.headers.end()) head.etag = etag->second;
   if (const auto date = response.headers.find("last-modified"); date != response.headers.end()) {
     head.modified = parse_http_date(date->second);
@@ -160,7 +168,7 @@ ListResult S3Client::list_objects(const std::string& prefix, const std::string& 
   for (const auto contents : xml_elements(response.body, "Contents")) {
     ObjectInfo info;
     info.key = xml_text(contents, "Key").value_or("");
-    info.size = std::stoull(xml_text(contents, "Size").value_or("0"));
+    info.size = object_size(xml_text(contents, "Size").value_or(""), "s3 LIST " + quoted(prefix) + ": the Size of " + quoted(info.key));
     info.modified = parse_iso8601(xml_text(contents, "LastModified").value_or(""));
     result.objects.push_back(std::move(info));
   }
