@@ -109,17 +109,20 @@ class DemoAgent {
     try {
       address_ = nlohmann::json::parse(line).at("listening");
     } catch (const nlohmann::json::exception&) {
+      stop();  // the destructor will not run for a constructor that throws
       throw Error(ErrorCode::kInternal, "the agent for " + member + " did not start (see " + log + ")");
     }
   }
-  ~DemoAgent() {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
+  ~DemoAgent() { stop(); }
   const std::string& address() const { return address_; }
   fs::path status_files() const { return dir_ / "jobs"; }
 
  private:
+  void stop() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+
   fs::path dir_;
   pid_t pid_ = -1;
   std::string address_;

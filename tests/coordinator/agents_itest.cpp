@@ -132,7 +132,7 @@ TEST_F(AgentsTest, AnAgentKilledMidBackupFailsItCleanlyAndTheNextBackupSucceeds)
   auto storage = storage::open_storage(url);
   const std::string victim = cluster_.shard_names()[1];
   std::optional<Error> failure;
-  std::thread backup([&] {
+  std::jthread backup([&] {  // joined on every way out of the test
     Progress progress;
     try {
       coordinator::run_backup(backup_request(url), *storage, progress);

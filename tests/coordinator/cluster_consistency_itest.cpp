@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "catalog/manifest.h"
 #include "coordinator/backup.h"
 #include "coordinator/cluster_dataset.h"
 #include "coordinator/restore.h"
@@ -69,17 +70,20 @@ TEST(ClusterConsistency, EveryShardHoldsExactlyTheWritesAtOrBeforeTheConsistency
 
   std::atomic<bool> stop{false};
   std::vector<AcknowledgedWrite> written;
-  std::thread writer([&] { written = write_until(source.mongos_uri(), stop); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   TempDir dir;
   auto storage = storage::open_storage("file://" + (dir.path() / "b").string());
   Progress progress;
-  coordinator::BackupRequest backup;
-  backup.uri = source.mongos_uri();
-  const auto manifest = coordinator::run_backup(backup, *storage, progress);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  stop = true;
-  writer.join();
+  catalog::Manifest manifest;
+  {
+    std::jthread writer([&] { written = write_until(source.mongos_uri(), stop); });
+    // Stops the writer on every way out of this block, a failed backup included.
+    const std::unique_ptr<std::atomic<bool>, void (*)(std::atomic<bool>*)> stop_writer(&stop, [](std::atomic<bool>* flag) { *flag = true; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    coordinator::BackupRequest backup;
+    backup.uri = source.mongos_uri();
+    manifest = coordinator::run_backup(backup, *storage, progress);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 
   const mongo::Timestamp t = manifest.consistency_point;
   std::set<int> expected;

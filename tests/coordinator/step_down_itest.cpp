@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "catalog/catalog.h"
@@ -19,6 +20,7 @@
 namespace shardsafe {
 namespace {
 
+namespace fs = std::filesystem;
 using testing::SandboxReplSet;
 using testing::TempDir;
 
@@ -35,16 +37,37 @@ TEST(StepDown, APrimarySteppedDownMidDumpStillGivesAConsistentBackup) {
   TempDir dir;
   auto storage = storage::open_storage("file://" + (dir.path() / "b").string());
   Progress progress;
+  // The collection's stored stream is written to a temporary file until the dump of the
+  // collection ends: while it exists, the dump is under way.
+  auto dumping = [&] {
+    std::error_code error;
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path() / "b", error)) {
+      const std::string name = entry.path().filename().string();
+      if (name.starts_with(".data.bson") && name.find(".shardsafe-tmp-") != std::string::npos) return true;
+    }
+    return false;
+  };
+  std::atomic<bool> backup_done{false}, stepped_down_mid_dump{false};
   std::thread step_down([&] {
-    // As soon as documents flow, the primary steps down.
-    while (!(progress.snapshot().phase == "dump" && progress.snapshot().documents > 0)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!backup_done && !dumping()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (backup_done) return;
     mongo::Client direct{mongo::Uri("mongodb://" + old_primary + "/?directConnection=true")};
     direct.command("admin", mongo::Bson::from_json(R"({"replSetStepDown": 30, "force": true})"));
+    stepped_down_mid_dump = dumping();
   });
   coordinator::BackupRequest request;
   request.uri = source.uri();
-  const auto manifest = coordinator::run_backup(request, *storage, progress);
+  catalog::Manifest manifest;
+  try {
+    manifest = coordinator::run_backup(request, *storage, progress);
+  } catch (...) {
+    backup_done = true;
+    step_down.join();
+    throw;
+  }
+  backup_done = true;
   step_down.join();
+  ASSERT_TRUE(stepped_down_mid_dump) << "the step-down was meant to land while the collection was being dumped";
 
   EXPECT_EQ(manifest.replica_sets.front().source_host, old_primary) << "the job stayed on the member it started on";
   // The set elects another primary within seconds; the old one may not stand again for 30 s.

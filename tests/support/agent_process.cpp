@@ -76,11 +76,13 @@ void AgentProcess::launch(const std::string& listen) {
   try {
     address_ = nlohmann::json::parse(line).at("listening").get<std::string>();
   } catch (const nlohmann::json::exception&) {
+    kill_hard();  // the destructor will not run for a constructor that throws
     throw std::runtime_error("the agent did not start (see " + log + "): " + line);
   }
 }
 
 void AgentProcess::kill_hard() {
+  if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
   wait_for(pid_);
   pid_ = -1;
