@@ -204,11 +204,17 @@ Doc commit_transaction(CommandContext& context) {
   return ok_reply();
 }
 
-Doc abort_transaction(CommandContext& context) {
+// The unfinished transaction the command names; NoSuchTransaction when there is none.
+Transaction& unfinished_transaction(CommandContext& context) {
   TxnId id = transaction_id(context.cmd);
   Transaction* txn = named_transaction(context.engine, id);
   if (txn == nullptr) throw_no_such_transaction(id.txn_number, "has been aborted.");
   unfinished(*txn);
+  return *txn;
+}
+
+Doc abort_transaction(CommandContext& context) {
+  Transaction* txn = &unfinished_transaction(context);
   if (txn->state == TxnState::kPrepared) {
     Builder o;
     BSON_APPEND_INT32(o.get(), "abortTransaction", 1);
@@ -219,10 +225,7 @@ Doc abort_transaction(CommandContext& context) {
 }
 
 Doc prepare_transaction(CommandContext& context) {
-  TxnId id = transaction_id(context.cmd);
-  Transaction* txn = named_transaction(context.engine, id);
-  if (txn == nullptr) throw_no_such_transaction(id.txn_number, "has been aborted.");
-  unfinished(*txn);
+  Transaction* txn = &unfinished_transaction(context);
   if (txn->state == TxnState::kInProgress) {
     Builder o;
     append_ops(o.get(), txn->ops);
