@@ -34,7 +34,7 @@ class JobRunner::Job final : public JobContext {
     stamp();
   }
   // A job known only from its status file (a previous run of the agent).
-  Job(JobStatus status, Publish publish) : publish_(std::move(publish)), status_(std::move(status)) {
+  Job(JobStatus status, Publish publish) : publish_(std::move(publish)), status_(std::move(status)), live_(false) {
     spec_.id = status_.id;
     spec_.kind = status_.kind;
   }
@@ -142,7 +142,7 @@ class JobRunner::Job final : public JobContext {
   }
 
   JobStatus snapshot_locked() {
-    if (!is_final(status_.state) || status_.progress.phase.empty()) status_.progress = progress_.snapshot();
+    if (live_) status_.progress = progress_.snapshot();
     return status_;
   }
 
@@ -167,6 +167,7 @@ class JobRunner::Job final : public JobContext {
   JobStatus status_;
   std::optional<nlohmann::json> decision_;
   std::chrono::steady_clock::time_point polled_ = std::chrono::steady_clock::now();
+  bool live_ = true;  // run by this runner; false for a job read back from its status file
   std::jthread thread_;  // last: joined before the rest is destroyed
 };
 

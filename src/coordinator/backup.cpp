@@ -66,16 +66,6 @@ std::string read_preference_name(mongo::ReadPreference preference) {
   return "primary";
 }
 
-// A job id from parts that may hold characters a file name should not.
-std::string job_id(const std::string& operation, const std::string& set, const std::string& kind) {
-  std::string id = operation + "." + set + "." + kind;
-  for (char& c : id) {
-    const bool allowed = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-    if (!allowed) c = '_';
-  }
-  return id.substr(0, 128);
-}
-
 std::vector<SetJob> plan_jobs(const std::vector<SetToDump>& sets, const BackupRequest& request, JobDispatcher& dispatcher,
                               const catalog::Manifest& manifest, const std::string& prefix) {
   std::vector<SetJob> jobs;

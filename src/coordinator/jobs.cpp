@@ -126,6 +126,15 @@ void JobDispatcher::add_common_params(nlohmann::json& params, const std::optiona
   }
 }
 
+std::string job_id(const std::string& operation, const std::string& set, const std::string& kind) {
+  std::string id = operation + "." + set + "." + kind;
+  for (char& c : id) {
+    const bool allowed = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    if (!allowed) c = '_';
+  }
+  return id.substr(0, 128);
+}
+
 void start_jobs(std::vector<SetJob>& jobs) {
   for (auto& job : jobs) {
     job.last = job.service->start(job.spec);

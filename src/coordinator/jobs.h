@@ -86,6 +86,9 @@ class JobDispatcher {
   std::map<std::string, std::unique_ptr<agent::AgentClient>> clients_;
 };
 
+// "<operation>.<set>.<kind>", with any character a job id may not hold replaced by '_'.
+std::string job_id(const std::string& operation, const std::string& set, const std::string& kind);
+
 // Starts every job (a start is idempotent, so a retry after a lost answer is harmless).
 void start_jobs(std::vector<SetJob>& jobs);
 

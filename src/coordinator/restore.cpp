@@ -107,11 +107,8 @@ class RestoreRun {
                              {"set", catalog::replica_set_backup_to_json(set)},
                              {"options", agent::restore_options_json(options, ns.include, ns.exclude, ns.from, ns.to)}};
     dispatcher_.add_common_params(params, request_.options.key);
-    std::string id = operation_id_ + "." + topology.name;
-    for (char& c : id) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
-    }
-    jobs_.push_back({set.name + " -> " + topology.name, placement.service, {id.substr(0, 128), "restore", params}, {}, {}});
+    jobs_.push_back({set.name + " -> " + topology.name, placement.service,
+                     {job_id(operation_id_, topology.name, "restore"), "restore", params}, {}, {}});
   }
 
   // Runs every job to its commit point, calls `before_commit` (the config server's metadata),

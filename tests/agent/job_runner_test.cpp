@@ -40,6 +40,7 @@ JobKinds test_kinds(std::atomic<int>& runs) {
              job.progress().add(40, 4);
              nlohmann::json decision = job.await_decision({{"ready", job.spec().params.value("n", 0)}});
              if (decision.value("fail", false)) throw Error(ErrorCode::kStorage, "the bucket \"b\" refused the write");
+             job.progress().add(2, 1);  // work after the barrier, seen only in the final status
              return {{"decided", decision}};
            }},
           {"loop", [](JobContext& job) -> nlohmann::json {
@@ -72,7 +73,9 @@ TEST(JobRunner, StatusFileFollowsEveryStateChange) {
   runner.resume("b1.rs0.backup", {{"up_to", 3}});
   const JobStatus done = wait_until(runner, "b1.rs0.backup", JobState::kSucceeded);
   EXPECT_EQ(done.result["decided"]["up_to"], 3);
-  EXPECT_EQ(status_file(dir.path(), "b1.rs0.backup")["state"], "succeeded");
+  const auto final_file = status_file(dir.path(), "b1.rs0.backup");
+  EXPECT_EQ(final_file["state"], "succeeded");
+  EXPECT_EQ(final_file["bytes"], 42) << "the final file carries the job's final progress";
 }
 
 TEST(JobRunner, StartIsIdempotentById) {
