@@ -6,6 +6,9 @@
 #include "dump/dumper.h"
 #include "dump/namespace_filter.h"
 #include "dump/restorer.h"
+#include "mongo/topology.h"
+#include "oplog/capture.h"
+#include "oplog/slice.h"
 #include "storage/hash.h"
 #include "storage/open.h"
 
@@ -60,6 +63,61 @@ json back_up_replica_set(JobContext& job, storage::Storage& storage) {
   result.shard = params.value("shard", "");
   job.progress().unit_done();
   return {{"replica_set_backup", catalog::replica_set_backup_to_json(result)}};
+}
+
+// Writes everything to both sinks; finishes neither (each is finished by its owner).
+class TeeSink : public storage::Sink {
+ public:
+  TeeSink(storage::Sink& first, storage::Sink& second) : first_(first), second_(second) {}
+  void write(std::span<const std::uint8_t> bytes) override {
+    first_.write(bytes);
+    second_.write(bytes);
+  }
+  void finish() override {}
+
+ private:
+  storage::Sink& first_;
+  storage::Sink& second_;
+};
+
+// Captures one oplog slice of an incremental backup: (after, up_to] of the set, where `after`
+// is where the chain's previous backup ended on this set and up_to the cluster's new point.
+json capture_increment(JobContext& job, storage::Storage& storage) {
+  const json& params = job.spec().params;
+  const mongo::Uri uri(params.at("uri").get<std::string>());
+  const auto topology = mongo::discover_replica_set(uri);
+  const std::string member = params.value("member", std::string()).empty() ? topology.primary : params.at("member").get<std::string>();
+  mongo::Client client(uri.direct_to(member));
+  const mongo::Timestamp after = timestamp_from(params.at("after"));
+  oplog::ensure_oplog_holds(client, topology.name, after);
+  // An idle set gets a no-op past `after`, so every slice holds a non-empty range.
+  const auto deadline = [&](const json& from) { return std::chrono::steady_clock::now() + std::chrono::seconds(from.value("timeout_s", 60)); };
+  const mongo::Timestamp newest = oplog::wait_for_optime(client, {after.seconds, after.increment + 1}, deadline(params));
+  const json decision = job.await_decision({{"replica_set", topology.name}, {"newest", timestamp_json(newest)}});
+  const mongo::Timestamp up_to = timestamp_from(decision.at("up_to"));
+  job.progress().start_phase("oplog", 0, 1);
+  oplog::wait_for_optime(client, up_to, deadline(decision));
+
+  const dump::DumpOptions options = dump_options(params);
+  auto writer = storage::write_stream(storage, oplog::slice_key(topology.name, after, up_to), options.stream);
+  storage::Md5Sink md5;
+  TeeSink tee(*writer, md5);
+  const auto captured = oplog::capture_oplog(client, topology.name, after, up_to, tee);
+  md5.finish();
+  catalog::ReplicaSetBackup slice;
+  slice.name = topology.name;
+  slice.shard = params.value("shard", "");
+  slice.source_host = member;
+  slice.server_version = mongo::server_version(client);
+  slice.start_optime = after;
+  slice.end_optime = up_to;
+  slice.oplog = writer->commit();
+  slice.oplog_entries = captured.entries;
+  slice.oplog_md5 = md5.hex();
+  slice.source_oldest_optime = mongo::oldest_oplog_ts(client);
+  job.progress().add(captured.bytes, captured.entries);
+  job.progress().unit_done();
+  return {{"replica_set_backup", catalog::replica_set_backup_to_json(slice)}};
 }
 
 dump::RestoreOptions restore_options(const json& params) {
@@ -173,6 +231,7 @@ JobKinds replica_set_job_kinds(StorageProvider storage) {
   return {
       {"backup", [storage](JobContext& job) { return back_up_replica_set(job, *storage(job.spec().params)); }},
       {"restore", [storage](JobContext& job) { return restore_replica_set(job, *storage(job.spec().params)); }},
+      {"increment", [storage](JobContext& job) { return capture_increment(job, *storage(job.spec().params)); }},
   };
 }
 

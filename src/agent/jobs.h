@@ -12,6 +12,14 @@
 // {"replica_set", "dump_end": {t, i}}, captures the oplog up to there and returns
 // {"replica_set_backup": <the manifest's replica set entry>}.
 //
+// "increment" params (a slice of an incremental backup, see oplog/slice.h):
+//   uri, member, shard, backup_id, key, storage, dump (compression and part_size are used),
+//   after {t, i} (where the chain's previous backup ended on this set), timeout_s
+// It checks the oplog still holds `after`, reports {"replica_set", "newest": {t, i}} (past
+// `after`: an idle set gets a no-op), awaits {"up_to": {t, i}}, captures (after, up_to] to
+// "oplog/<set>/<after>-<up_to>.bson..." and returns {"replica_set_backup": <its entry>} with
+// the slice's entries, MD5 and the source's oldest optime after the read.
+//
 // "restore" params:
 //   uri, backup_id, set (<the manifest's replica set entry>), key, storage, and options:
 //   {drop, keep_previous, parallel, insertion_workers, preserve_uuids, replay_oplog,

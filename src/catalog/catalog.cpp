@@ -38,6 +38,7 @@ std::vector<storage::StoredPart> manifest_objects(const Manifest& manifest) {
       append_parts(collection.metadata, out);
     }
     append_parts(set.oplog, out);
+    for (const auto& slice : set.later_oplog) append_parts(slice.oplog, out);
   }
   return out;
 }
@@ -72,7 +73,14 @@ void Catalog::commit(const Manifest& manifest) {
   if (storage_.stat(key)) {
     throw Error(ErrorCode::kAlreadyExists, "backup \"" + manifest.id + "\" is already committed");
   }
-  // One listing of the prefix answers for every object written under it; others are stat'ed.
+  if (auto problem = find_unstored(manifest)) {
+    throw Error(ErrorCode::kStorage, "refusing to commit backup \"" + manifest.id + "\": " + problem->problem);
+  }
+  storage::write_object(storage_, key, manifest_to_json(manifest));
+}
+
+std::optional<Catalog::UnstoredObject> Catalog::find_unstored(const Manifest& manifest) {
+  // One listing of the prefix answers for every object written under it; others (slices) are stat'ed.
   const std::string prefix = backup_prefix(manifest.id);
   std::map<std::string, std::uint64_t> stored;
   for (const auto& object : storage::list_all(storage_, prefix)) stored.emplace(object.key, object.size);
@@ -84,13 +92,13 @@ void Catalog::commit(const Manifest& manifest) {
       size = info->size;
     }
     if (size != part.size) {
-      throw Error(ErrorCode::kStorage, "refusing to commit backup \"" + manifest.id + "\": object \"" + part.key + "\" " +
-                                           (size ? "has " + std::to_string(*size) + " bytes, the manifest says " +
-                                                       std::to_string(part.size)
-                                                 : std::string("is missing from storage")));
+      return UnstoredObject{"object \"" + part.key + "\" " +
+                                (size ? "has " + std::to_string(*size) + " bytes, the manifest says " + std::to_string(part.size)
+                                      : std::string("is missing from storage")),
+                            !size};
     }
   }
-  storage::write_object(storage_, key, manifest_to_json(manifest));
+  return std::nullopt;
 }
 
 Manifest Catalog::load(const std::string& id) {
@@ -134,6 +142,10 @@ BackupSummary Catalog::summarize(const std::string& id) {
     return summary;
   }
   summary.kind = manifest.kind;
+  summary.base = manifest.base;
+  if (manifest.kind == "incremental") {
+    for (const auto& set : manifest.replica_sets) summary.chain_start = std::max(summary.chain_start, set.start_optime);
+  }
   summary.topology = manifest.topology;
   summary.started_at = manifest.started_at;
   summary.finished_at = manifest.finished_at;
@@ -186,6 +198,17 @@ void Catalog::remove(const std::string& id) {
   }
   if (!has_manifest && rest.empty()) {
     throw Error(ErrorCode::kNotFound, "backup \"" + id + "\" not found in " + storage_.describe());
+  }
+  // An incremental backup's slices live outside its prefix ("oplog/<set>/..."): only its
+  // manifest knows them.
+  if (has_manifest) {
+    try {
+      for (const auto& part : manifest_objects(load(id))) {
+        if (!part.key.starts_with(backup_prefix(id))) rest.push_back(part.key);
+      }
+    } catch (const Error& error) {
+      if (error.retryable()) throw;  // an unreadable manifest cannot say which slices are its own
+    }
   }
   // The manifest goes first: from then on the backup is incomplete, never complete with holes.
   if (has_manifest) storage_.remove({manifest});

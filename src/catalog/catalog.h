@@ -24,6 +24,9 @@ namespace shardsafe::catalog {
 struct BackupSummary {
   std::string id;
   std::string kind;
+  std::string base;                   // incremental: the backup it continues
+  // Incremental: where its slices start (they cover chain_start < ts <= consistency_point).
+  mongo::Timestamp chain_start;
   std::string topology;
   std::string started_at;
   std::string finished_at;
@@ -74,6 +77,14 @@ class Catalog {
   // manifest lists exists with the recorded size (Error(kStorage) naming the first that does
   // not) and that the backup is not already committed (Error(kAlreadyExists)).
   void commit(const Manifest& manifest);
+
+  // The first object `manifest` lists (slices of later_oplog included) that is missing from
+  // storage or has another size.
+  struct UnstoredObject {
+    std::string problem;  // "object "K" is missing from storage" / "object "K" has N bytes, the manifest says M"
+    bool missing = false;
+  };
+  std::optional<UnstoredObject> find_unstored(const Manifest& manifest);
 
   // The committed manifest of `id`. Error(kNotFound) 'backup "id" not found in <storage>' when
   // there is no manifest; the errors of manifest_from_json() when it does not parse;

@@ -39,15 +39,27 @@ ordered_json collection_to_json(const CollectionEntry& collection) {
 ordered_json replica_set_to_json(const ReplicaSetBackup& set) {
   ordered_json collections = ordered_json::array();
   for (const auto& collection : set.collections) collections.push_back(collection_to_json(collection));
-  return {{"name", set.name},
-          {"shard", set.shard},
-          {"source_host", set.source_host},
-          {"server_version", set.server_version},
-          {"start_optime", timestamp_to_json(set.start_optime)},
-          {"end_optime", timestamp_to_json(set.end_optime)},
-          {"collections", std::move(collections)},
-          {"oplog", stream_to_json(set.oplog)},
-          {"oplog_entries", set.oplog_entries}};
+  ordered_json out = {{"name", set.name},
+                      {"shard", set.shard},
+                      {"source_host", set.source_host},
+                      {"server_version", set.server_version},
+                      {"start_optime", timestamp_to_json(set.start_optime)},
+                      {"end_optime", timestamp_to_json(set.end_optime)},
+                      {"collections", std::move(collections)},
+                      {"oplog", stream_to_json(set.oplog)},
+                      {"oplog_entries", set.oplog_entries}};
+  if (!set.oplog_md5.empty()) {
+    out["oplog_md5"] = set.oplog_md5;
+    out["source_oldest_optime"] = timestamp_to_json(set.source_oldest_optime);
+  }
+  if (!set.later_oplog.empty()) {
+    ordered_json later = ordered_json::array();
+    for (const auto& slice : set.later_oplog) {
+      later.push_back({{"oplog", stream_to_json(slice.oplog)}, {"entries", slice.entries}, {"md5", slice.md5}});
+    }
+    out["later_oplog"] = std::move(later);
+  }
+  return out;
 }
 
 // The canonical bytes the checksum covers: compact, keys sorted (nlohmann::json's std::map).
@@ -134,6 +146,7 @@ storage::StoredStream stream_from_json(const FieldReader& reader, const json& pa
   return stream;
 }
 
+
 CollectionEntry collection_from_json(const FieldReader& reader, const json& value, const std::string& path) {
   if (!value.is_object()) reader.fail(path, "is not an object");
   CollectionEntry collection;
@@ -163,6 +176,19 @@ ReplicaSetBackup replica_set_from_json(const FieldReader& reader, const json& va
   }
   set.oplog = stream_from_json(reader, value, "oplog", path);
   set.oplog_entries = reader.unsigned_number(value, "oplog_entries", path);
+  if (value.contains("oplog_md5")) {
+    set.oplog_md5 = reader.string(value, "oplog_md5", path);
+    set.source_oldest_optime = timestamp_from_json(reader, value, "source_oldest_optime", path);
+  }
+  if (value.contains("later_oplog")) {
+    const json& later = reader.array(value, "later_oplog", path);
+    for (std::size_t i = 0; i < later.size(); ++i) {
+      const std::string inner = path + "later_oplog[" + std::to_string(i) + "].";
+      if (!later[i].is_object()) reader.fail(inner, "is not an object");
+      set.later_oplog.push_back({stream_from_json(reader, later[i], "oplog", inner), reader.unsigned_number(later[i], "entries", inner),
+                                 reader.string(later[i], "md5", inner)});
+    }
+  }
   return set;
 }
 
@@ -175,10 +201,11 @@ void check_version(const json& document, std::string_view backup_id) {
                 "manifest of backup \"" + std::string(backup_id) + "\" has no integer \"format_version\"");
   }
   const auto version = it->get<std::int64_t>();
-  if (version != kManifestFormatVersion) {
+  if (version < kOldestReadableManifestVersion || version > kManifestFormatVersion) {
     throw Error(ErrorCode::kUnsupportedVersion,
                 "manifest of backup \"" + std::string(backup_id) + "\" has format version " + std::to_string(version) +
-                    "; this build of shardsafe reads version " + std::to_string(kManifestFormatVersion) +
+                    "; this build of shardsafe reads versions " + std::to_string(kOldestReadableManifestVersion) +
+                    " to " + std::to_string(kManifestFormatVersion) +
                     (version > kManifestFormatVersion ? " (upgrade shardsafe to read it)" : ""));
   }
 }
@@ -204,6 +231,7 @@ std::string manifest_to_json(const Manifest& manifest) {
   ordered_json document = {{kVersionField, manifest.format_version},
                    {"id", manifest.id},
                    {"kind", manifest.kind},
+                   {"base", manifest.base},
                    {"topology", manifest.topology},
                    {"started_at", manifest.started_at},
                    {"finished_at", manifest.finished_at},
@@ -229,6 +257,9 @@ Manifest manifest_from_json(std::string_view text, std::string_view backup_id) {
   manifest.format_version = document[kVersionField].get<int>();
   manifest.id = reader.string(document, "id");
   manifest.kind = reader.string(document, "kind");
+  if (manifest.kind != "full" && manifest.kind != "incremental") reader.fail("kind", "is neither \"full\" nor \"incremental\"");
+  if (manifest.format_version >= 2) manifest.base = reader.string(document, "base");
+  if (manifest.kind == "incremental" && manifest.base.empty()) reader.fail("base", "is empty in an incremental backup");
   manifest.topology = reader.string(document, "topology");
   manifest.started_at = reader.string(document, "started_at");
   manifest.finished_at = reader.string(document, "finished_at");

@@ -1,9 +1,11 @@
-// shardsafe backup: a full backup of a replica set or, through a mongos, a sharded cluster.
+// shardsafe backup: a full (or, with --incremental, an oplog) backup of a replica set or,
+// through a mongos, a sharded cluster.
 #include <spdlog/spdlog.h>
 
 #include "cli/context.h"
 #include "cli/progress_view.h"
 #include "coordinator/backup.h"
+#include "oplog/time_point.h"
 #include "storage/pipeline.h"
 
 namespace shardsafe::cli {
@@ -18,10 +20,13 @@ struct BackupFlags {
   int compression_threads = 0;
   std::uint64_t part_size = 512ull << 20;
   int lock_lease_seconds = 60;
+  bool incremental = false;
 };
 
 nlohmann::json describe_result(const catalog::Manifest& manifest) {
   return {{"id", manifest.id},
+          {"kind", manifest.kind},
+          {"base", manifest.base},
           {"consistency_point", manifest.consistency_point.to_string()},
           {"documents", manifest.total_documents()},
           {"raw_bytes", manifest.total_raw_bytes()},
@@ -33,6 +38,7 @@ void run(const BackupFlags& flags, const Context& context) {
   auto storage = context.open_storage();
   coordinator::BackupRequest request;
   request.uri = flags.uri;
+  request.incremental = flags.incremental;
   request.dump.parallel_collections = flags.parallel;
   request.dump.read_preference = mongo::parse_read_preference(flags.read_preference);
   request.dump.stream.compression = storage::parse_compression(flags.compression);
@@ -50,6 +56,13 @@ void run(const BackupFlags& flags, const Context& context) {
     manifest = coordinator::run_backup(request, *storage, progress);
   }
   context.print(describe_result(manifest), [&] {
+    if (manifest.kind == "incremental") {
+      std::uint64_t entries = 0;
+      for (const auto& set : manifest.replica_sets) entries += set.oplog_entries;
+      fmt::print("incremental backup {} complete: {} oplog entries after backup {}, {} stored, up to {}\n", manifest.id, entries,
+                 manifest.base, human_bytes(manifest.total_stored_bytes()), oplog::describe_time_point(manifest.consistency_point));
+      return;
+    }
     fmt::print("backup {} complete: {} documents, {} raw, {} stored, consistent at {}\n", manifest.id,
                manifest.total_documents(), human_bytes(manifest.total_raw_bytes()),
                human_bytes(manifest.total_stored_bytes()), manifest.consistency_point.to_string());
@@ -62,6 +75,9 @@ void add_backup_verb(CLI::App& app, Context& context) {
   auto flags = std::make_shared<BackupFlags>();
   auto* verb = app.add_subcommand("backup", "take a full backup of a replica set or a sharded cluster");
   verb->add_option("--uri", flags->uri, "MongoDB URI of the replica set (seed list with replicaSet=...) or of a mongos")->required();
+  verb->add_flag("--incremental", flags->incremental,
+                 "back up only the oplog since the newest backup of this deployment (full or incremental), on every "
+                 "replica set up to one cluster time: restore to any point with restore --to-time");
   verb->add_option("--parallel", flags->parallel, "collections dumped at once")->check(CLI::Range(1, 64));
   verb->add_option("--read-preference", flags->read_preference, "member to read: primary or secondary(Preferred)");
   verb->add_option("--compression", flags->compression, "zstd (default), gzip (mongodump --gzip tree) or none");

@@ -7,12 +7,14 @@
 #include "common/error.h"
 #include "coordinator/restore.h"
 #include "dump/namespace_filter.h"
+#include "oplog/time_point.h"
 
 namespace shardsafe::cli {
 namespace {
 
 struct RestoreFlags {
   std::string backup_id;
+  std::string to_time;
   std::string uri;
   std::string replica_set;
   int parallel = 4;
@@ -43,6 +45,9 @@ void run(const RestoreFlags& flags, const Context& context) {
   auto storage = context.open_storage();
   coordinator::RestoreRequest request;
   request.backup_id = flags.backup_id;
+  if (!flags.to_time.empty()) request.to_time = oplog::parse_time_point(flags.to_time);
+  if (flags.backup_id.empty() && !request.to_time) throw Error(ErrorCode::kInvalidArgument, "restore needs --backup ID or --to-time T");
+  if (request.to_time && flags.no_oplog_replay) throw Error(ErrorCode::kInvalidArgument, "--to-time replays the oplog: drop --no-oplog-replay");
   request.target_uri = flags.uri;
   request.replica_set = flags.replica_set;
   request.options.parallel_collections = flags.parallel;
@@ -74,6 +79,7 @@ void run(const RestoreFlags& flags, const Context& context) {
     summary = coordinator::run_restore(request, *storage, progress);
   }
   context.print({{"backup_id", flags.backup_id},
+                 {"to_time", flags.to_time},
                  {"collections", summary.collections},
                  {"documents", summary.documents},
                  {"indexes", summary.indexes},
@@ -82,8 +88,9 @@ void run(const RestoreFlags& flags, const Context& context) {
                  {"users_and_roles", summary.users_and_roles},
                  {"holdings_kept", summary.holdings_kept}},
                 [&] {
-                  fmt::print("restored backup {}: {} collections, {} documents, {} indexes, {} oplog entries replayed\n",
-                             flags.backup_id, summary.collections, summary.documents, summary.indexes,
+                  fmt::print("restored {}: {} collections, {} documents, {} indexes, {} oplog entries replayed\n",
+                             flags.to_time.empty() ? "backup " + flags.backup_id : "to " + oplog::describe_time_point(*request.to_time),
+                             summary.collections, summary.documents, summary.indexes,
                              summary.oplog_applied);
                   fmt::print("{} of {} collections kept their UUID{}\n", summary.uuids_preserved, summary.collections,
                              summary.users_and_roles ? "; users and roles merged" : "");
@@ -96,7 +103,10 @@ void run(const RestoreFlags& flags, const Context& context) {
 void add_restore_verb(CLI::App& app, Context& context) {
   auto flags = std::make_shared<RestoreFlags>();
   auto* verb = app.add_subcommand("restore", "restore a backup into a replica set, or a sharded backup into a cluster");
-  verb->add_option("--backup", flags->backup_id, "backup id (see `shardsafe list`)")->required();
+  verb->add_option("--backup", flags->backup_id, "backup id (see `shardsafe list`); with --to-time, the full backup to start from");
+  verb->add_option("--to-time", flags->to_time,
+                   "point-in-time restore: 2026-12-04T18:30:00Z (UTC; every write before it), <seconds>.<increment> or "
+                   "Timestamp(s, i) (inclusive); the newest full backup before it, rolled forward through incremental backups");
   verb->add_option("--uri", flags->uri, "MongoDB URI of the target replica set, or of a mongos for a sharded backup")->required();
   verb->add_option("--replica-set", flags->replica_set, "of a sharded backup: the shard (or config) to restore");
   verb->add_option("--parallel", flags->parallel, "collections restored at once")->check(CLI::Range(1, 64));

@@ -13,6 +13,7 @@
 #include "coordinator/lock.h"
 #include "coordinator/operation.h"
 #include "mongo/topology.h"
+#include "oplog/time_point.h"
 #include "version.h"
 
 namespace shardsafe::coordinator {
@@ -111,6 +112,156 @@ mongo::Timestamp dump_sets(const std::vector<SetToDump>& sets, const std::string
   }
 }
 
+std::vector<std::string> sorted_names(const std::vector<SetToDump>& sets) {
+  std::vector<std::string> names;
+  for (const auto& set : sets) names.push_back(mongo::discover_replica_set(set.uri).name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Whether every set's oplog still holds where `base` ended on it.
+bool oplogs_hold(const std::vector<SetToDump>& sets, const catalog::Manifest& base) {
+  for (const auto& set : sets) {
+    mongo::Client client(set.uri);
+    const std::string name = mongo::hello(client).set_name;
+    for (const auto& backed_up : base.replica_sets) {
+      if (backed_up.name == name && mongo::oldest_oplog_ts(client) > backed_up.end_optime) return false;
+    }
+  }
+  return true;
+}
+
+// The backup an incremental backup continues: the newest increment of the deployment, so the
+// chain stays continuous across full backups taken meanwhile; the newest full backup when there
+// is none or the oplog rolled over past its end (a new chain: the time between is a gap).
+// Error(kNotFound) without any backup, Error(kChainGap) when the oplog no longer holds either.
+catalog::Manifest chain_base(catalog::Catalog& catalog, const std::vector<SetToDump>& sets, storage::Storage& storage) {
+  const auto names = sorted_names(sets);
+  const auto backups = catalog.list();
+  const catalog::BackupSummary* newest[2] = {nullptr, nullptr};  // incremental, full
+  for (const auto& backup : backups) {
+    auto backup_names = backup.replica_sets;
+    std::sort(backup_names.begin(), backup_names.end());
+    if (!backup.problem.empty() || backup_names != names) continue;
+    const catalog::BackupSummary*& slot = newest[backup.kind == "incremental" ? 0 : 1];
+    if (!slot || backup.consistency_point >= slot->consistency_point) slot = &backup;
+  }
+  if (!newest[0] && !newest[1]) {
+    std::string listed;
+    for (const auto& name : names) listed += (listed.empty() ? "" : ", ") + name;
+    throw Error(ErrorCode::kNotFound, "no backup of this deployment (replica sets " + listed + ") in " + storage.describe() +
+                                          " for an incremental backup to continue: take a full backup first");
+  }
+  std::string tried;
+  for (const auto* candidate : newest) {
+    if (!candidate) continue;
+    catalog::Manifest base = catalog.load(candidate->id);
+    if (oplogs_hold(sets, base)) return base;
+    tried += (tried.empty() ? "" : ", ") + ("\"" + base.id + "\" (ends at " + oplog::describe_time_point(base.consistency_point) + ")");
+    spdlog::warn("the oplog rolled over past the end of backup \"{}\": the chain cannot continue from it", base.id);
+  }
+  throw Error(ErrorCode::kChainGap, "the oplog rolled over past the end of every backup an incremental backup could continue (" + tried +
+                                        "): take a full backup; enlarge the oplog (replSetResizeOplog) or back up more often");
+}
+
+const catalog::ReplicaSetBackup& base_set(const catalog::Manifest& base, const std::string& name) {
+  for (const auto& set : base.replica_sets) {
+    if (set.name == name) return set;
+  }
+  throw Error(ErrorCode::kInternal, "replica set \"" + name + "\" vanished from backup \"" + base.id + "\"");
+}
+
+std::vector<SetJob> plan_increment_jobs(const std::vector<SetToDump>& sets, const BackupRequest& request,
+                                        JobDispatcher& dispatcher, const catalog::Manifest& manifest, const catalog::Manifest& base) {
+  std::vector<SetJob> jobs;
+  for (const auto& set : sets) {
+    const auto topology = mongo::discover_replica_set(set.uri);
+    const auto placement = dispatcher.place(set.shard, topology, preferred_member(topology, request.dump.read_preference));
+    nlohmann::json params = {{"uri", set.uri.secret_text()},
+                             {"member", placement.member},
+                             {"shard", set.shard},
+                             {"backup_id", manifest.id},
+                             {"after", agent::timestamp_json(base_set(base, topology.name).end_optime)},
+                             {"timeout_s", request.consistency_timeout.count()},
+                             {"dump", dump_params(request.dump, read_preference_name(request.dump.read_preference))}};
+    dispatcher.add_common_params(params, request.dump.stream.encryption);
+    jobs.push_back({topology.name, placement.service, {job_id(manifest.id, topology.name, "increment"), "increment", params}, {}, {}});
+  }
+  return jobs;
+}
+
+// Removes the slices the jobs stored (an increment that failed leaves no slice behind).
+void remove_slices(storage::Storage& storage, const std::vector<SetJob>& jobs) noexcept {
+  for (const auto& job : jobs) {
+    try {
+      if (!job.last.result.contains("replica_set_backup")) continue;
+      const auto set = catalog::replica_set_backup_from_json(job.last.result["replica_set_backup"], job.spec.id);
+      std::vector<std::string> keys;
+      for (const auto& part : set.oplog.parts) keys.push_back(part.key);
+      storage.remove(keys);
+    } catch (const std::exception& error) {
+      spdlog::warn("could not remove the slice of a failed incremental backup ({}): {}", job.replica_set, error.what());
+    }
+  }
+}
+
+// Captures every set's slice from where `base` ended to one new cluster point T: the latest
+// newest optime across sets, which every set then reaches (idle sets by a no-op).
+mongo::Timestamp capture_slices(const std::vector<SetToDump>& sets, const BackupRequest& request, storage::Storage& storage,
+                                Progress& progress, const catalog::Manifest& base, catalog::Manifest& manifest) {
+  JobDispatcher dispatcher(storage, request.storage_location, request.agents);
+  std::vector<SetJob> jobs = plan_increment_jobs(sets, request, dispatcher, manifest, base);
+  OperationTracker tracker(storage, "backup-" + manifest.id, "incremental", manifest.id);
+  try {
+    start_and_await(jobs, "capture", request.limits, progress, tracker);
+    mongo::Timestamp point;
+    for (const auto& job : jobs) point = std::max(point, agent::timestamp_from(job.last.result.at("newest")));
+    resume_and_finish(jobs, {{"up_to", agent::timestamp_json(point)}, {"timeout_s", request.consistency_timeout.count()}},
+                      "oplog", request.limits, progress, tracker);
+    for (const auto& job : jobs) {
+      manifest.replica_sets.push_back(catalog::replica_set_backup_from_json(job.last.result.at("replica_set_backup"), manifest.id));
+    }
+    tracker.finish("");
+    return point;
+  } catch (const std::exception& error) {
+    cancel_and_wait(jobs, std::chrono::minutes(10));
+    remove_slices(storage, jobs);
+    tracker.finish(error.what());
+    throw;
+  }
+}
+
+// A cluster's shards, then its config server.
+std::vector<SetToDump> cluster_sets(const mongo::ClusterTopology& cluster) {
+  std::vector<SetToDump> sets;
+  for (const auto& shard : cluster.shards) sets.push_back({shard.id, shard.uri});
+  sets.push_back({"config", cluster.config.uri});
+  return sets;
+}
+
+// The replica sets of the deployment behind `uri`: itself, or a cluster's.
+std::vector<SetToDump> deployment_sets(const mongo::Uri& uri, bool mongos) {
+  if (!mongos) return {{"", uri}};
+  return cluster_sets(mongo::discover_cluster(uri));
+}
+
+void back_up_increment(const mongo::Uri& uri, const BackupRequest& request, storage::Storage& storage, Progress& progress,
+                       catalog::Manifest& manifest) {
+  const bool mongos = is_mongos(uri);
+  const auto sets = deployment_sets(uri, mongos);
+  catalog::Catalog catalog(storage);
+  const catalog::Manifest base = chain_base(catalog, sets, storage);
+  // The lock keeps increments from interleaving with restores (which must not be sliced) and
+  // with each other; the balancer may run: every set is cut at one cluster time.
+  OperationLock lock(mongos ? sets.back().uri : uri, "incremental backup", request.lock_lease);
+  manifest.kind = "incremental";
+  manifest.base = base.id;
+  manifest.topology = base.topology;
+  manifest.consistency_point = capture_slices(sets, request, storage, progress, base, manifest);
+  spdlog::info("incremental backup of {} replica sets from {} to {}", sets.size(), base.consistency_point.to_string(),
+               oplog::describe_time_point(manifest.consistency_point));
+}
+
 void back_up_replica_set(const mongo::Uri& uri, const BackupRequest& request, storage::Storage& storage,
                          Progress& progress, const std::string& prefix, catalog::Manifest& manifest) {
   OperationLock lock(uri, "backup", request.lock_lease);
@@ -123,9 +274,7 @@ void back_up_cluster(const mongo::Uri& mongos, const BackupRequest& request, sto
   const auto cluster = mongo::discover_cluster(mongos);
   OperationLock lock(cluster.config.uri, "backup", request.lock_lease);
   BalancerPause balancer(mongos, lock);
-  std::vector<SetToDump> sets;
-  for (const auto& shard : cluster.shards) sets.push_back({shard.id, shard.uri});
-  sets.push_back({"config", cluster.config.uri});
+  const auto sets = cluster_sets(cluster);
   manifest.topology = "sharded";
   manifest.consistency_point = dump_sets(sets, prefix, request, storage, progress, manifest);
   spdlog::info("cluster of {} shards consistent at {}", cluster.shards.size(), manifest.consistency_point.to_string());
@@ -144,7 +293,9 @@ catalog::Manifest run_backup(const BackupRequest& request, storage::Storage& sto
   manifest.tool_version = kVersion;
   const std::string prefix = catalog::Catalog::backup_prefix(manifest.id);
   try {
-    if (is_mongos(uri)) {
+    if (request.incremental) {
+      back_up_increment(uri, request, storage, progress, manifest);
+    } else if (is_mongos(uri)) {
       back_up_cluster(uri, request, storage, progress, prefix, manifest);
     } else {
       back_up_replica_set(uri, request, storage, progress, prefix, manifest);

@@ -15,6 +15,9 @@ namespace shardsafe::coordinator {
 struct BackupRequest {
   std::string uri;  // a replica set (seed list + replicaSet=...) or a mongos
   dump::DumpOptions dump;
+  // An incremental backup: every set's oplog from where the newest backup of the deployment
+  // ended (its base) to one new cluster point; dump.stream and read_preference apply.
+  bool incremental = false;
   // How long a set may take to reach the consistency point after the last dump ended.
   std::chrono::seconds consistency_timeout{60};
   // Agent mode: each set's job runs in the agent serving it, which reads its own node and
@@ -33,6 +36,11 @@ struct BackupRequest {
 //   align     T = the latest dump end across sets; every job captures its oplog up to T
 //   commit    the manifest, last: before it exists the backup is not listed
 //   release   restart the balancer if it was running, release the lock
+// An incremental backup (request.incremental) instead takes the newest backup of the same
+// replica sets as its base, takes the lock (the balancer keeps running), and has one job per set
+// capture the oplog from the base's end to T (the latest newest optime across sets, which every
+// set reaches): the slices "oplog/<set>/<start>-<T>.bson...", each with its entries and MD5.
+// A set whose oplog rolled over past the base's end fails with kChainGap (take a full backup).
 // On failure, the other jobs are cancelled, the objects written so far are removed (best
 // effort) and the error rethrown; a failed backup never has a manifest, so it is never listed
 // as complete. The operation's progress is recorded for `status` (catalog/operations.h).

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "dump/namespace_filter.h"
+#include "oplog/chain_reader.h"
 #include "storage/bson_stream.h"
 
 namespace shardsafe::coordinator {
@@ -42,9 +43,7 @@ DocumentsById read_collection(const catalog::ReplicaSetBackup& set, const std::s
 void apply_metadata_writes(const catalog::ReplicaSetBackup& set, storage::Storage& storage,
                            const std::optional<storage::EncryptionKey>& key, mongo::Timestamp up_to,
                            std::map<std::string, DocumentsById>& metadata) {
-  if (set.oplog.parts.empty()) return;
-  auto source = storage::read_stream(storage, set.oplog, key);
-  storage::BsonStreamReader reader(*source, set.oplog.key);
+  oplog::OplogChainReader reader(oplog::oplog_segments(set, storage, key));
   while (const auto raw = reader.next()) {
     const mongo::Bson entry = mongo::Bson::from_bytes(*raw);
     const mongo::BsonView view(entry);

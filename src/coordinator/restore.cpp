@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "coordinator/lock.h"
 #include "coordinator/operation.h"
+#include "coordinator/point_in_time.h"
 #include "dump/metadata.h"
 #include "dump/namespace_filter.h"
 #include "mongo/topology.h"
@@ -35,7 +36,7 @@ void check_key_matches(const catalog::Manifest& manifest, const dump::RestoreOpt
 
 // Every object the manifest lists is in storage with its size (or, with verify_first, has its
 // checksum): a restore that would hit a missing object halfway is refused before it starts.
-void check_objects(catalog::Catalog& catalog, storage::Storage& storage, const catalog::Manifest& manifest, bool verify_first) {
+void check_objects(catalog::Catalog& catalog, const catalog::Manifest& manifest, bool verify_first) {
   if (verify_first) {
     const auto report = catalog.verify(manifest.id);
     if (!report.ok()) {
@@ -45,17 +46,9 @@ void check_objects(catalog::Catalog& catalog, storage::Storage& storage, const c
     }
     return;
   }
-  std::map<std::string, std::uint64_t> sizes;
-  for (const auto& object : storage::list_all(storage, catalog::Catalog::backup_prefix(manifest.id))) sizes[object.key] = object.size;
-  for (const auto& part : catalog::manifest_objects(manifest)) {
-    const auto found = sizes.find(part.key);
-    if (found == sizes.end()) {
-      throw Error(ErrorCode::kNotFound, "backup \"" + manifest.id + "\" is incomplete: object \"" + part.key + "\" is missing from storage");
-    }
-    if (found->second != part.size) {
-      throw Error(ErrorCode::kChecksumMismatch, "backup \"" + manifest.id + "\" is damaged: object \"" + part.key + "\" has " +
-                                                    std::to_string(found->second) + " bytes, the manifest says " + std::to_string(part.size));
-    }
+  if (auto problem = catalog.find_unstored(manifest)) {
+    throw Error(problem->missing ? ErrorCode::kNotFound : ErrorCode::kChecksumMismatch,
+                "backup \"" + manifest.id + "\" cannot be restored: " + problem->problem);
   }
 }
 
@@ -290,11 +283,14 @@ bool is_mongos(const std::string& uri) {
 
 }  // namespace
 
-dump::RestoreSummary run_restore(const RestoreRequest& request, storage::Storage& storage, Progress& progress) {
+dump::RestoreSummary run_restore(const RestoreRequest& given, storage::Storage& storage, Progress& progress) {
   catalog::Catalog catalog(storage);
-  const catalog::Manifest manifest = catalog.load(request.backup_id);
+  RestoreRequest request = given;
+  if (request.to_time) request.options.up_to = request.to_time;
+  const catalog::Manifest manifest =
+      request.to_time ? plan_point_in_time(catalog, *request.to_time, request.backup_id) : catalog.load(request.backup_id);
   check_key_matches(manifest, request.options);
-  check_objects(catalog, storage, manifest, request.verify_first);
+  check_objects(catalog, manifest, request.verify_first);
   const bool whole_cluster = manifest.topology == "sharded" && request.replica_set.empty();
   if (whole_cluster && !is_mongos(request.target_uri)) {
     throw Error(ErrorCode::kInvalidArgument, "backup \"" + manifest.id + "\" is of a sharded cluster: restore it through a "

@@ -1,6 +1,7 @@
 // The restore workflow: from a backup id in storage to a target deployment holding its data.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,10 @@ struct NamespaceSelection {
 };
 
 struct RestoreRequest {
-  std::string backup_id;
+  std::string backup_id;    // with to_time: optional, the full backup to start from
+  // Point-in-time restore: the newest full backup at or before T, rolled forward through the
+  // slices of incremental backups to T inclusive, on every set (coordinator/point_in_time.h).
+  std::optional<mongo::Timestamp> to_time;
   std::string target_uri;   // a replica set; a mongos for a whole sharded backup
   std::string replica_set;  // of a sharded backup: the one set (shard or "config") to restore into a replica set
   dump::RestoreOptions options;  // its map_namespace is not used: see `namespaces`
@@ -46,6 +50,8 @@ struct RestoreRequest {
 // Any failure, on any replica set, rolls every set back: what was restored is dropped and the
 // set-aside data renamed back (and the metadata put back), so the target is as it was; the
 // error names every set's state. Returns the totals over all sets.
+// With to_time, the "backup" is the plan of coordinator/point_in_time.h: its chain is checked
+// before anything changes, and each set's replay continues through the slices up to T.
 dump::RestoreSummary run_restore(const RestoreRequest& request, storage::Storage& storage, Progress& progress);
 
 }  // namespace shardsafe::coordinator

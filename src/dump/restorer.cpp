@@ -339,18 +339,18 @@ void ReplicaSetRestorer::build_indexes(mongo::Client& client, const Target& targ
 }
 
 void ReplicaSetRestorer::replay_oplog() {
-  if (!options_.replay_oplog || backup_.oplog.parts.empty()) return;
+  const auto segments = oplog::oplog_segments(backup_, storage_, options_.key);
+  if (!options_.replay_oplog || segments.empty()) return;
   progress_.start_phase("replay " + backup_.name, 0, 1);
   mongo::Client client = pool_->acquire();
   namespaces_before_replay_.emplace();
   for (const auto& [ns, uuid] : list_namespaces(client)) namespaces_before_replay_->insert(ns);
-  auto source = storage::read_stream(storage_, backup_.oplog, options_.key);
   oplog::ReplayOptions replay;
   replay.up_to = options_.up_to.value_or(backup_.end_optime);
   if (options_.map_namespace) {
     replay.include_namespace = [this](const std::string& ns) { return options_.map_namespace(ns) == ns; };
   }
-  const auto result = oplog::replay_oplog(*source, client, replay);
+  const auto result = oplog::replay_oplog_chain(segments, client, replay);
   summary_.oplog_applied = result.applied;
   progress_.unit_done();
 }

@@ -9,7 +9,8 @@
 //   restore_collections()  create with the dumped options (and UUID, when no collection of the
 //                          target holds it), stream documents from storage into parallel
 //                          insertion workers, build the indexes; merge users and roles
-//   replay_oplog()         apply the dump's oplog up to the set's end optime (or --to-time)
+//   replay_oplog()         apply the dump's oplog up to the set's end optime, or with --to-time
+//                          up to T, rolling forward through later slices (later_oplog)
 //   commit()               drop the holdings (or keep them with --keep-previous)
 // On any failure the coordinator calls roll_back(): what was restored (and what the oplog
 // replay created) is dropped, the holdings are renamed back and the users and roles merged

@@ -1,8 +1,9 @@
 #include "oplog/replay.h"
 
 #include "common/error.h"
-#include "storage/bson_stream.h"
 #include "oplog/rules.h"
+#include "storage/bson_stream.h"
+#include "storage/hash.h"
 
 namespace shardsafe::oplog {
 namespace {
@@ -228,6 +229,22 @@ ReplayResult replay_oplog(storage::Source& entries, mongo::Client& target, const
     replayer.apply(*entry);
   }
   return replayer.finish();
+}
+
+ReplayResult replay_oplog_chain(const std::vector<OplogSegment>& segments, CommandRunner& target, const ReplayOptions& options) {
+  OplogChainReader reader(segments);
+  OplogReplayer replayer(target, options);
+  while (!replayer.reached_end()) {
+    const auto entry = reader.next();
+    if (!entry) break;
+    replayer.apply(*entry);
+  }
+  return replayer.finish();
+}
+
+ReplayResult replay_oplog_chain(const std::vector<OplogSegment>& segments, mongo::Client& target, const ReplayOptions& options) {
+  ClientCommandRunner runner(target);
+  return replay_oplog_chain(segments, runner, options);
 }
 
 }  // namespace shardsafe::oplog

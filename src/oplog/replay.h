@@ -25,6 +25,7 @@
 #include "mongo/client.h"
 #include "oplog/deferred_indexes.h"
 #include "oplog/entry.h"
+#include "oplog/chain_reader.h"
 #include "oplog/transactions.h"
 #include "storage/stream.h"
 
@@ -88,5 +89,9 @@ class OplogReplayer {
 // Reads raw entries from `entries` (concatenated BSON, as in mongodump's oplog.bson) and replays
 // them onto `target` up to options.up_to; stops reading at the first entry after it.
 ReplayResult replay_oplog(storage::Source& entries, mongo::Client& target, const ReplayOptions& options);
+
+// Replays the chain of `segments` (oplog/chain_reader.h) onto `target` up to options.up_to.
+ReplayResult replay_oplog_chain(const std::vector<OplogSegment>& segments, CommandRunner& target, const ReplayOptions& options);
+ReplayResult replay_oplog_chain(const std::vector<OplogSegment>& segments, mongo::Client& target, const ReplayOptions& options);
 
 }  // namespace shardsafe::oplog

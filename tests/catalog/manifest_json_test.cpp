@@ -129,15 +129,15 @@ TEST(ManifestJson, RoundTripsEveryField) {
 
 TEST(ManifestJson, TimestampsAndVersionAreWrittenAsDocumented) {
   const auto document = nlohmann::json::parse(manifest_to_json(sample_manifest()));
-  EXPECT_EQ(document["format_version"], 1);
+  EXPECT_EQ(document["format_version"], 2);
   EXPECT_EQ(document["consistency_point"], (nlohmann::json{{"t", 1764108750}, {"i", 12}}));
   EXPECT_EQ(document["replica_sets"][0]["end_optime"]["t"], 4294967295u);
   EXPECT_EQ(document["compression"], "gzip");
   EXPECT_EQ(document["replica_sets"][0]["collections"][0]["data"]["compression"], "zstd");
   EXPECT_EQ(document["replica_sets"][0]["collections"][0]["data"]["parts"][1]["size"], 7);
-  EXPECT_EQ(document.begin().key(), "checksum");  // nlohmann::json sorts; the file's order is checked below
+  EXPECT_TRUE(document["checksum"].is_string());  // the file's order is checked below
   const std::string text = manifest_to_json(sample_manifest());
-  EXPECT_EQ(text.find("{\n  \"format_version\": 1,\n  \"id\""), 0u) << text.substr(0, 80);
+  EXPECT_EQ(text.find("{\n  \"format_version\": 2,\n  \"id\""), 0u) << text.substr(0, 80);
   EXPECT_LT(text.find("\"replica_sets\""), text.find("\"checksum\""));
 }
 
@@ -150,7 +150,7 @@ TEST(ManifestJson, ChecksumIsTheDocumentedSha256) {
   manifest.consistency_point = {10, 2};
   manifest.tool_version = "t\xC3\xA9";
   const auto document = nlohmann::json::parse(manifest_to_json(manifest));
-  EXPECT_EQ(document["checksum"], "f1c16c9f025f0823500027a20942f8dce90257bea08d6d4509806b32490f7d1d");
+  EXPECT_EQ(document["checksum"], "05b27ba54839b0392e1550406295144e03fe88a68d64f221fbe5bbd68623a0a5");
 }
 
 TEST(ManifestJson, AnyChangedValueIsAChecksumMismatch) {
@@ -171,11 +171,11 @@ TEST(ManifestJson, MissingChecksumIsAMismatch) {
 }
 
 TEST(ManifestJson, NewerFormatVersionIsUnsupported) {
-  const std::string text = edited(manifest_to_json(sample_manifest()), [](auto& d) { d["format_version"] = 2; });
+  const std::string text = edited(manifest_to_json(sample_manifest()), [](auto& d) { d["format_version"] = 3; });
   const Error error = expect_error([&] { manifest_from_json(text, "2026-11-25T22-10-00Z"); });
   EXPECT_EQ(error.code(), ErrorCode::kUnsupportedVersion);
   const std::string message = error.what();
-  EXPECT_NE(message.find("format version 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("format version 3"), std::string::npos) << message;
   EXPECT_NE(message.find("\"2026-11-25T22-10-00Z\""), std::string::npos) << message;
   // Checked before the checksum: a newer format may checksum differently.
   auto unsummed = nlohmann::json::parse(text);
@@ -215,6 +215,68 @@ TEST(ManifestTotals, SumCollectionsAndOplog) {
   EXPECT_EQ(manifest.total_raw_bytes(), 123u + 2 * 55 * 3);
   const std::uint64_t stored = ((1ull << 40) + 7) + (90 + 7) + 2 * (55 + 7);
   EXPECT_EQ(manifest.total_stored_bytes(), stored);
+}
+
+}  // namespace
+}  // namespace shardsafe::catalog
+
+namespace shardsafe::catalog {
+namespace {
+
+// A version-1 manifest (written before incremental backups existed): no "base".
+std::string version_1_text(const Manifest& manifest) {
+  return edited(manifest_to_json(manifest), [](auto& d) {
+    d.erase("base");
+    d["format_version"] = 1;
+  });
+}
+
+TEST(ManifestJson, Version1ManifestsAreStillRead) {
+  const Manifest parsed = manifest_from_json(version_1_text(sample_manifest()), "2026-11-25T22-10-00Z");
+  EXPECT_EQ(parsed.format_version, 1);
+  EXPECT_EQ(parsed.kind, "full");
+  EXPECT_TRUE(parsed.base.empty());
+}
+
+Manifest sample_increment() {
+  Manifest manifest = sample_manifest();
+  manifest.kind = "incremental";
+  manifest.base = "2026-11-25T22-00-00Z";
+  for (auto& set : manifest.replica_sets) {
+    set.collections.clear();
+    set.oplog_md5 = "0cc175b9c0f1b6a831c399e269772661";
+    set.source_oldest_optime = {1764100000, 3};
+  }
+  return manifest;
+}
+
+TEST(ManifestJson, IncrementalFieldsRoundTrip) {
+  Manifest manifest = sample_increment();
+  LaterSlice later;
+  later.oplog.key = "oplog/rs0/x.bson";
+  later.oplog.parts.push_back({"oplog/rs0/x.bson", 5, std::string(64, 'a')});
+  later.entries = 7;
+  later.md5 = "m";
+  manifest.replica_sets[0].later_oplog = {later, later};
+  const Manifest parsed = manifest_from_json(manifest_to_json(manifest), manifest.id);
+  EXPECT_EQ(parsed.kind, "incremental");
+  EXPECT_EQ(parsed.base, "2026-11-25T22-00-00Z");
+  const auto& set = parsed.replica_sets[0];
+  EXPECT_EQ(set.oplog_md5, "0cc175b9c0f1b6a831c399e269772661");
+  EXPECT_EQ(set.source_oldest_optime, (mongo::Timestamp{1764100000, 3}));
+  ASSERT_EQ(set.later_oplog.size(), 2u);
+  EXPECT_EQ(set.later_oplog[1].oplog.parts[0].key, "oplog/rs0/x.bson");
+  EXPECT_EQ(set.later_oplog[1].entries, 7u);
+  EXPECT_EQ(set.later_oplog[1].md5, "m");
+  // A full backup's sets carry none of it.
+  EXPECT_EQ(manifest_to_json(sample_manifest()).find("oplog_md5"), std::string::npos);
+}
+
+TEST(ManifestJson, AnIncrementWithoutBaseOrWithAnUnknownKindIsRefused) {
+  const std::string no_base = edited(manifest_to_json(sample_increment()), [](auto& d) { d["base"] = ""; });
+  EXPECT_NE(std::string(expect_error([&] { manifest_from_json(no_base, "b"); }).what()).find("\"base\""), std::string::npos);
+  const std::string odd = edited(manifest_to_json(sample_manifest()), [](auto& d) { d["kind"] = "differential"; });
+  EXPECT_NE(std::string(expect_error([&] { manifest_from_json(odd, "b"); }).what()).find("\"kind\""), std::string::npos);
 }
 
 }  // namespace
