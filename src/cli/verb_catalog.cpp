@@ -4,10 +4,15 @@
 #include "catalog/catalog.h"
 #include "catalog/manifest_json.h"
 #include "catalog/operations.h"
+#include "catalog/retention.h"
+#include "catalog/timeline.h"
 #include "cli/context.h"
-#include "common/clock.h"
 #include "cli/progress_view.h"
+#include "common/clock.h"
 #include "common/error.h"
+#include "common/numbers.h"
+#include "coordinator/point_in_time.h"
+#include "oplog/time_point.h"
 
 namespace shardsafe::cli {
 namespace {
@@ -16,6 +21,7 @@ nlohmann::json summary_json(const catalog::BackupSummary& backup) {
   if (!backup.problem.empty()) return {{"id", backup.id}, {"problem", backup.problem}};
   return {{"id", backup.id},
           {"kind", backup.kind},
+          {"base", backup.base},
           {"topology", backup.topology},
           {"started_at", backup.started_at},
           {"finished_at", backup.finished_at},
@@ -29,12 +35,39 @@ nlohmann::json summary_json(const catalog::BackupSummary& backup) {
           {"stored_bytes", backup.stored_bytes}};
 }
 
+nlohmann::json timestamp_json(mongo::Timestamp ts) {
+  return {{"ts", ts.to_string()}, {"time", iso8601(std::chrono::system_clock::time_point(std::chrono::seconds(ts.seconds)))}};
+}
+
+nlohmann::json timeline_json(const catalog::Timeline& timeline) {
+  nlohmann::json windows = nlohmann::json::array(), gaps = nlohmann::json::array();
+  for (const auto& window : timeline.windows) {
+    windows.push_back({{"deployment", window.deployment}, {"base_backup", window.base_backup}, {"full_backups", window.full_backups},
+                       {"from", timestamp_json(window.from)}, {"to", timestamp_json(window.to)}});
+  }
+  for (const auto& gap : timeline.gaps) {
+    gaps.push_back({{"deployment", gap.deployment}, {"from", timestamp_json(gap.from)}, {"to", timestamp_json(gap.to)}, {"reason", gap.reason}});
+  }
+  return {{"windows", windows}, {"gaps", gaps}};
+}
+
+void print_timeline(const catalog::Timeline& timeline) {
+  if (timeline.windows.empty()) return;
+  fmt::print("\npoints in time that can be restored (restore --to-time):\n");
+  for (const auto& window : timeline.windows) fmt::print("  {}\n", coordinator::describe_window(window));
+  for (const auto& gap : timeline.gaps) {
+    fmt::print("  GAP of {}: nothing restorable strictly between {} and {}: {}\n", gap.deployment, oplog::describe_time_point(gap.from),
+               oplog::describe_time_point(gap.to), gap.reason);
+  }
+}
+
 void list(const Context& context) {
   auto storage = context.open_storage();
   catalog::Catalog catalog(*storage);
   const auto backups = catalog.list();
   const auto incomplete = catalog.list_incomplete();
-  nlohmann::json out = {{"backups", nlohmann::json::array()}, {"incomplete", incomplete}};
+  const auto timeline = catalog::build_timeline(backups);
+  nlohmann::json out = {{"backups", nlohmann::json::array()}, {"incomplete", incomplete}, {"timeline", timeline_json(timeline)}};
   for (const auto& backup : backups) out["backups"].push_back(summary_json(backup));
   context.print(out, [&] {
     fmt::print("{:<24} {:<8} {:<9} {:>10} {:>10} {:>12}  {}\n", "ID", "KIND", "TOPOLOGY", "STORED", "DOCUMENTS",
@@ -50,6 +83,7 @@ void list(const Context& context) {
                  human_bytes(backup.stored_bytes), backup.documents, backup.consistency_point.to_string(), sets);
     }
     for (const auto& id : incomplete) fmt::print("{:<24} incomplete (no manifest): remove with `shardsafe delete --incomplete`\n", id);
+    print_timeline(timeline);
   });
 }
 
@@ -77,16 +111,20 @@ void describe(const Context& context, const std::string& id) {
 
 void verify(const Context& context, const std::string& id) {
   auto storage = context.open_storage();
-  const auto report = catalog::Catalog(*storage).verify(id);
+  catalog::Catalog catalog(*storage);
+  const auto report = catalog.verify(id);
+  const auto chain = coordinator::chain_problems(catalog, catalog.load(id));
   nlohmann::json bad = nlohmann::json::array();
   for (const auto& object : report.bad_objects) bad.push_back({{"key", object.key}, {"problem", object.problem}});
-  context.print({{"id", report.id}, {"ok", report.ok()}, {"objects_checked", report.objects_checked},
-                 {"bytes_checked", report.bytes_checked}, {"bad_objects", bad}},
+  context.print({{"id", report.id}, {"ok", report.ok() && chain.empty()}, {"objects_checked", report.objects_checked},
+                 {"bytes_checked", report.bytes_checked}, {"bad_objects", bad}, {"chain_problems", chain}},
                 [&] {
                   for (const auto& object : report.bad_objects) fmt::print("BAD {}: {}\n", object.key, object.problem);
+                  for (const auto& problem : chain) fmt::print("CHAIN {}\n", problem);
                   fmt::print("backup {}: {} objects, {} checked: {}\n", report.id, report.objects_checked,
                              human_bytes(report.bytes_checked), report.ok() ? "all match the manifest" : "DAMAGED");
                 });
+  if (!chain.empty()) throw Error(ErrorCode::kChainGap, "backup \"" + id + "\": " + chain.front());
   if (!report.ok()) {
     throw Error(ErrorCode::kChecksumMismatch, fmt::format("backup \"{}\" has {} damaged objects, first \"{}\": {}", id,
                                                           report.bad_objects.size(), report.bad_objects.front().key,
@@ -122,6 +160,35 @@ void remove_incomplete(const Context& context) {
   });
 }
 
+struct RetentionFlags {
+  std::string older_than;
+  std::size_t keep_last = 0;
+  bool dry_run = false;
+};
+
+catalog::RetentionPolicy retention_policy(const RetentionFlags& flags) {
+  catalog::RetentionPolicy policy;
+  if (flags.keep_last > 0) policy.keep_last = flags.keep_last;
+  if (!flags.older_than.empty()) {
+    const auto seconds = parse_duration_seconds(flags.older_than);
+    if (!seconds) throw Error(ErrorCode::kInvalidArgument, "--older-than takes a duration such as 30d, 12h or 2w, got \"" + flags.older_than + "\"");
+    policy.keep_for = std::chrono::seconds(*seconds);
+  }
+  return policy;
+}
+
+// Retention: delete what the policy does not keep, never a backup a kept point in time needs.
+void remove_by_policy(const Context& context, const RetentionFlags& flags) {
+  auto storage = context.open_storage();
+  catalog::Catalog catalog(*storage);
+  const auto plan = catalog::plan_retention(catalog, retention_policy(flags), std::chrono::system_clock::now());
+  if (!flags.dry_run) catalog::apply_retention(catalog, plan);
+  context.print({{"dry_run", flags.dry_run}, {"deleted", plan.remove}, {"kept", plan.keep}}, [&] {
+    for (const auto& id : plan.remove) fmt::print("{} {}\n", flags.dry_run ? "would delete" : "deleted", id);
+    fmt::print("{} backups kept\n", plan.keep.size());
+  });
+}
+
 }  // namespace
 
 void add_catalog_verbs(CLI::App& app, Context& context) {
@@ -141,14 +208,27 @@ void add_catalog_verbs(CLI::App& app, Context& context) {
   verify_verb->callback([&context, id] { verify(context, *id); });
 
   auto incomplete = std::make_shared<bool>(false);
-  auto* delete_verb = app.add_subcommand("delete", "delete a backup (manifest first, so it is never half-listed)");
+  auto retention = std::make_shared<RetentionFlags>();
+  auto* delete_verb = app.add_subcommand("delete", "delete a backup (manifest first, so it is never half-listed), or by retention policy");
   auto* backup_option = delete_verb->add_option("--backup", *id, "backup id");
-  delete_verb->add_flag("--incomplete", *incomplete, "delete the leftovers of failed or interrupted backups (not those still running)")
-      ->excludes(backup_option);
+  auto* incomplete_flag =
+      delete_verb->add_flag("--incomplete", *incomplete, "delete the leftovers of failed or interrupted backups (not those still running)")
+          ->excludes(backup_option);
+  delete_verb->add_option("--older-than", retention->older_than,
+                                             "retention: keep the points in time of this long (30d, 12h, 2w), delete older backups")
+                         ->excludes(backup_option)
+                         ->excludes(incomplete_flag);
+  delete_verb->add_option("--keep-last", retention->keep_last, "retention: keep the N newest full backups (and the increments after them)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->excludes(backup_option)
+      ->excludes(incomplete_flag);
+  delete_verb->add_flag("--dry-run", retention->dry_run, "with a retention option: show what would be deleted, delete nothing");
   add_storage_options(*delete_verb, context);
-  delete_verb->callback([&context, id, incomplete] {
+  delete_verb->callback([&context, id, incomplete, retention] {
     if (*incomplete) return remove_incomplete(context);
-    if (id->empty()) throw Error(ErrorCode::kInvalidArgument, "delete needs --backup ID or --incomplete");
+    if (!retention->older_than.empty() || retention->keep_last > 0) return remove_by_policy(context, *retention);
+    if (retention->dry_run) throw Error(ErrorCode::kInvalidArgument, "--dry-run goes with --older-than or --keep-last");
+    if (id->empty()) throw Error(ErrorCode::kInvalidArgument, "delete needs --backup ID, --incomplete, or --older-than/--keep-last");
     remove(context, *id);
   });
 }

@@ -17,4 +17,22 @@ inline std::optional<std::uint64_t> parse_uint64(std::string_view text) {
   return value;
 }
 
+// Seconds in a duration written as a whole number and a unit: "90s", "45m", "12h", "30d",
+// "2w"; nullopt for anything else (no unit, another unit, a fraction, overflow).
+inline std::optional<std::uint64_t> parse_duration_seconds(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  std::uint64_t unit = 0;
+  switch (text.back()) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    case 'w': unit = 7 * 86400; break;
+    default: return std::nullopt;
+  }
+  const auto count = parse_uint64(text.substr(0, text.size() - 1));
+  if (!count || *count > UINT64_MAX / unit) return std::nullopt;
+  return *count * unit;
+}
+
 }  // namespace shardsafe

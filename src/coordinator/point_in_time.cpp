@@ -119,32 +119,39 @@ catalog::Manifest plan_point_in_time(catalog::Catalog& catalog, Timestamp to, co
 
 std::vector<std::string> chain_problems(catalog::Catalog& catalog, const catalog::Manifest& increment) {
   std::vector<std::string> problems;
-  catalog::Manifest current = increment;
-  while (current.kind == "incremental") {
-    catalog::Manifest base;
+  if (increment.kind != "incremental") return problems;
+  for (const auto& set : increment.replica_sets) {
     try {
-      base = catalog.load(current.base);
+      check_read_before_rollover(set, increment.id);
     } catch (const Error& error) {
-      if (error.retryable()) throw;
-      problems.push_back("its chain is broken: base \"" + current.base + "\" of \"" + current.id + "\": " + error.what());
-      return problems;
+      problems.push_back(std::string("gap: ") + error.what());
     }
-    for (const auto& set : current.replica_sets) {
-      const auto in_base = std::find_if(base.replica_sets.begin(), base.replica_sets.end(),
+  }
+  std::optional<catalog::Manifest> base;
+  try {
+    base = catalog.load(increment.base);
+  } catch (const Error& error) {
+    if (error.retryable() || error.code() != ErrorCode::kNotFound) throw;
+  }
+  if (base) {
+    for (const auto& set : increment.replica_sets) {
+      const auto in_base = std::find_if(base->replica_sets.begin(), base->replica_sets.end(),
                                         [&](const catalog::ReplicaSetBackup& b) { return b.name == set.name; });
-      if (in_base == base.replica_sets.end()) {
-        problems.push_back("slice \"" + set.oplog.key + "\": base \"" + base.id + "\" has no replica set \"" + set.name + "\"");
-      } else if (in_base->end_optime != set.start_optime) {
-        problems.push_back("gap: slice \"" + set.oplog.key + "\" starts at " + set.start_optime.to_string() + " but base \"" +
-                           base.id + "\" ends at " + in_base->end_optime.to_string() + " on replica set \"" + set.name + "\"");
-      }
-      try {
-        check_read_before_rollover(set, current.id);
-      } catch (const Error& error) {
-        problems.push_back(std::string("gap: ") + error.what());
+      if (in_base == base->replica_sets.end() || in_base->end_optime != set.start_optime) {
+        problems.push_back("gap: slice \"" + set.oplog.key + "\" starts at " + set.start_optime.to_string() + ", where base \"" +
+                           base->id + "\" does not end on replica set \"" + set.name + "\"");
       }
     }
-    current = std::move(base);
+  }
+  // Retention may remove the base of an increment that a kept full backup still needs: what
+  // matters is that the increment extends a window.
+  const auto timeline = catalog::build_timeline(catalog);
+  const bool in_window = std::any_of(timeline.windows.begin(), timeline.windows.end(), [&](const catalog::RestoreWindow& window) {
+    return window.from < increment.consistency_point && increment.consistency_point <= window.to;
+  });
+  if (!in_window) {
+    problems.push_back("no full backup reaches this incremental backup through a continuous chain (its base \"" + increment.base +
+                       "\" " + (base ? "is not continued by it" : "is gone") + "): it restores nothing");
   }
   return problems;
 }

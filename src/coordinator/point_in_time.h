@@ -22,9 +22,10 @@ namespace shardsafe::coordinator {
 // Whether the slices' bytes are intact is checked as they are read (SHA-256, count, MD5).
 catalog::Manifest plan_point_in_time(catalog::Catalog& catalog, mongo::Timestamp to, const std::string& base_id = "");
 
-// Every problem of the chain that `increment` ends (increments back to a full backup): its
-// base missing, a slice that does not start where its base ended, a slice read after the oplog
-// rolled over. Empty when the chain is whole. The objects themselves are checked by verify.
+// Every problem of `increment`'s place in its chain: a slice that does not start where its base
+// ended, a slice read after the oplog rolled over, an increment that no full backup reaches
+// through a continuous chain (so it restores nothing). Empty for a full backup or a whole
+// chain. The objects themselves are checked by Catalog::verify.
 std::vector<std::string> chain_problems(catalog::Catalog& catalog, const catalog::Manifest& increment);
 
 // "[2026-12-04T18:00:00Z (1733335200.1) .. 2026-12-04T18:30:00Z (1733337000.9)] from backup X": for messages.
