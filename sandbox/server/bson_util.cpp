@@ -185,4 +185,8 @@ std::int64_t now_millis() {
       .count();
 }
 
+std::string timestamp_text(Timestamp ts) {
+  return "Timestamp(" + std::to_string(ts.secs) + ", " + std::to_string(ts.inc) + ")";
+}
+
 }  // namespace sandbox

@@ -79,6 +79,8 @@ struct Timestamp {
   auto operator<=>(const Timestamp&) const = default;
   bool is_null() const { return secs == 0 && inc == 0; }
 };
+// "Timestamp(1700000000, 3)", as the shell and server messages write it.
+std::string timestamp_text(Timestamp ts);
 
 // An optime {ts, t}: compared by term first, as elections and majority commit do.
 struct OpTime {

@@ -111,10 +111,6 @@ Timestamp visible_time(const Engine& engine, const ReadConcern& concern) {
   return concern.reads_majority_committed() ? engine.repl().last_committed.ts : engine.last_applied().ts;
 }
 
-std::string timestamp_text(Timestamp ts) {
-  return "Timestamp(" + std::to_string(ts.secs) + ", " + std::to_string(ts.inc) + ")";
-}
-
 // A primary that has not written up to afterClusterTime (it learnt the time by gossip) writes a
 // no-op, as mongod does, so the read does not wait for an unrelated write.
 void write_noop_up_to(Engine& engine, Timestamp cluster_time) {

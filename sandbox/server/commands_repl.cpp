@@ -54,7 +54,7 @@ Doc repl_set_initiate(CommandContext& context) {
   require_replica_set(engine);
   if (engine.repl().config) throw_error(23, "AlreadyInitialized", "already initialized");
   Doc config = initiate_config(context);
-  engine.set_config(config);
+  engine.initiate(config);
   if (engine.repl().self_index < 0) {
     throw_error(93, "InvalidReplicaSetConfig",
                 "No host described in new configuration with {version: 1, term: 0} for replica set " +
@@ -129,11 +129,35 @@ Doc repl_set_get_config(CommandContext& context) {
   return out.doc();
 }
 
+bool has_caught_up_secondary(Engine& engine) {
+  const ReplState& repl = engine.repl();
+  for (std::size_t i = 0; i < repl.members.size(); ++i) {
+    const MemberProgress& member = repl.members[i];
+    if (static_cast<int>(i) != repl.self_index && member.healthy && member.state == MemberState::kSecondary &&
+        member.applied >= engine.last_applied()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// As mongod: unless `force`, waits up to secondaryCatchUpPeriodSecs (10) for a SECONDARY that
+// has applied everything this primary has, and stays primary with 262 ExceededTimeLimit when
+// none has; a step-down that left no member able to take over would leave the set read-only.
 Doc repl_set_step_down(CommandContext& context) {
   Engine& engine = context.engine;
   require_config(engine);
   if (!engine.is_primary()) throw_error(189, "PrimarySteppedDown", "not primary so can't step down");
   std::int64_t seconds = get_number(context.cmd, "replSetStepDown").value_or(60);
+  if (!get_bool(context.cmd, "force", false)) {
+    const auto catch_up = std::chrono::seconds(get_number(context.cmd, "secondaryCatchUpPeriodSecs").value_or(10));
+    if (!engine.changed.wait_for(context.lock, catch_up, [&] { return !engine.is_primary() || has_caught_up_secondary(engine); })) {
+      throw_error(262, "ExceededTimeLimit", "No electable secondaries caught up as of " + timestamp_text(engine.last_applied().ts) +
+                                                ". Please use the replSetStepDown command with the argument {force: true} "
+                                                "to force node to step down.");
+    }
+    if (!engine.is_primary()) throw_error(189, "PrimarySteppedDown", "not primary so can't step down");
+  }
   engine.repl().step_down_until_ms = now_millis() + seconds * 1000;
   engine.become_secondary("replSetStepDown");
   return ok_reply();

@@ -60,6 +60,7 @@ void Engine::open() {
       clock_.observe(last_applied_.ts);
     }
     // A one-member set needs no election: it is primary again as soon as it is back.
+    settle_startup_state();
     if (repl_.hosts.size() == 1 && repl_.self_index == 0) become_primary(repl_.term + 1);
   }
 }
@@ -157,6 +158,7 @@ void Engine::reset_to(Catalog cloned, const Doc& start_entry) {
   ensure_oplog(catalog_, oplog_size_bytes());
   append_to_oplog(start_entry);
   clock_.observe(last_applied_.ts);
+  settle_startup_state();
   checkpoint();
   changed.notify_all();
 }
@@ -202,9 +204,24 @@ void Engine::set_config(Doc config, bool create_oplog) {
   }
   repl_.members.assign(repl_.hosts.size(), MemberProgress{});
   if (create_oplog) ensure_oplog(catalog_, oplog_size_bytes());
-  if (repl_.state == MemberState::kStartup) repl_.state = MemberState::kSecondary;
+  settle_startup_state();
   persist_repl_state();
   changed.notify_all();
+}
+
+void Engine::settle_startup_state() {
+  if (!repl_.config || (repl_.state != MemberState::kStartup && repl_.state != MemberState::kStartup2)) return;
+  repl_.state = last_applied_.ts.is_null() ? MemberState::kStartup2 : MemberState::kSecondary;
+}
+
+void Engine::initiate(Doc config) {
+  set_config(std::move(config));
+  if (repl_.self_index < 0) return;  // the command refuses such a config
+  Builder message;
+  BSON_APPEND_UTF8(message.get(), "msg", "initiating set");
+  log_write({.op = 'n', .ns = "", .o = message.get()});
+  commit();
+  settle_startup_state();
 }
 
 void Engine::become_primary(std::int64_t term) {

@@ -100,6 +100,7 @@ class Engine {
   bool is_replica_set() const { return !options_.repl_set.empty(); }
   bool is_primary() const { return !is_replica_set() || repl_.state == MemberState::kPrimary; }
   bool is_secondary() const { return repl_.state == MemberState::kSecondary; }
+  bool syncs_from_primary() const { return is_secondary() || repl_.state == MemberState::kStartup2; }
   bool writes_oplog() const { return is_replica_set() && repl_.config.has_value(); }
   std::int64_t oplog_size_bytes() const;
 
@@ -135,6 +136,9 @@ class Engine {
   // Replica set configuration changes, persisted to replset.bson.
   // From replSetInitiate or a heartbeat; also creates local.oplog.rs unless loading.
   void set_config(Doc config, bool create_oplog = true);
+  // replSetInitiate on this member: the config, then the "initiating set" no-op mongod writes,
+  // so the initiator holds an optime (and a cluster time) before any election.
+  void initiate(Doc config);
   void persist_repl_state();
   void recompute_commit_point();        // majority of members' applied optimes
   void become_primary(std::int64_t term);
@@ -146,6 +150,9 @@ class Engine {
   void checkpoint();                    // on shutdown; also when the journal grows
 
  private:
+  // A member with a config but no data is in STARTUP2 (initial sync) until it holds an optime,
+  // as mongod is: it is not a SECONDARY, so no client reads from it and no election counts on it.
+  void settle_startup_state();
   void load_repl_state();
   void append_to_oplog(const Doc& entry);
   void note_session(const bson_t* entry);

@@ -64,23 +64,26 @@ Doc initiate_command(const UpOptions& options) {
   return command.doc();
 }
 
-// Polls replSetGetStatus on the first member until some member reports PRIMARY, then waits
-// for that member's own hello to say it is writable.
-void wait_for_primary(const std::vector<std::string>& hosts) {
+// Polls every member's hello until one is the writable primary and every other one is a
+// SECONDARY: members that have just joined are in STARTUP2 (initial sync) first, and a set
+// whose members cannot yet take over is not one a test should start from (a step-down would
+// find no electable secondary).
+void wait_for_members(const std::vector<std::string>& hosts) {
   auto deadline = Clock::now() + kPrimaryDeadline;
-  Builder status;
-  BSON_APPEND_INT32(status.get(), "replSetGetStatus", 1);
   Builder hello;
   BSON_APPEND_INT32(hello.get(), "hello", 1);
   while (Clock::now() < deadline) {
+    int primaries = 0, secondaries = 0;
     for (const std::string& host : hosts) {
       auto reply = ask(host, hello.get(), "admin");
-      if (reply && get_bool(reply->bson(), "isWritablePrimary", false)) return;
+      if (!reply) continue;
+      if (get_bool(reply->bson(), "isWritablePrimary", false)) ++primaries;
+      if (get_bool(reply->bson(), "secondary", false)) ++secondaries;
     }
-    ask(hosts.front(), status.get(), "admin");
-    std::this_thread::sleep_for(200ms);
+    if (primaries == 1 && primaries + secondaries == static_cast<int>(hosts.size())) return;
+    std::this_thread::sleep_for(100ms);
   }
-  throw LaunchError("no primary was elected within 60 s");
+  throw LaunchError("the replica set did not have a primary and every other member SECONDARY within 60 s");
 }
 
 Json& member_at(Json& cluster, int member) {
@@ -135,7 +138,7 @@ int launch_up(const UpOptions& options) {
     if (!is_ok(*reply) && get_number(reply->bson(), "code").value_or(0) != 23) {
       throw LaunchError("replSetInitiate failed: " + json(reply->bson()));
     }
-    wait_for_primary(hosts);
+    wait_for_members(hosts);
     Json ordered = {{"uri", uri}, {"replset", options.replset}, {"members", cluster["members"]}};
     write_json(dir / "cluster.json", ordered);
     if (options.print_json) std::cout << ordered.dump() << std::endl;

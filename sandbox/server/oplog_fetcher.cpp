@@ -199,7 +199,7 @@ void Replication::sync_loop() {
     {
       std::unique_lock lock(engine_.mutex);
       const ReplState& repl = engine_.repl();
-      if (repl.config && engine_.is_secondary() && !repl.primary.empty() &&
+      if (repl.config && engine_.syncs_from_primary() && !repl.primary.empty() &&
           repl.primary != engine_.options().self_host()) {
         primary = repl.primary;
         last = engine_.last_applied().ts;
