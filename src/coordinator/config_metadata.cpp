@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "dump/namespace_filter.h"
 #include "oplog/chain_reader.h"
+#include "oplog/update_diff.h"
 #include "storage/bson_stream.h"
 
 namespace shardsafe::coordinator {
@@ -39,6 +40,24 @@ DocumentsById read_collection(const catalog::ReplicaSetBackup& set, const std::s
   return documents;
 }
 
+// An update entry: a replacement, or a `$v:2` diff (chunk migrations and splits log these).
+void apply_update(DocumentsById& documents, const mongo::BsonView& entry, const mongo::Bson& object, const std::string& ns,
+                  mongo::Timestamp ts) {
+  const std::string id = id_key(entry.document("o2").value_or(mongo::Bson()).get());
+  const mongo::BsonView update(object);
+  if (!update.has("$v")) {
+    documents[id] = object;
+    return;
+  }
+  const auto diff = update.document("diff");
+  const auto found = documents.find(id);
+  if (update.integer("$v") != 2 || !diff) {
+    throw Error(ErrorCode::kUnsupportedVersion, "oplog entry " + ts.to_string() + " updates \"" + ns + "\" in a form shardsafe does not know");
+  }
+  if (found == documents.end()) return;  // an update of a document the restore does not keep
+  found->second = oplog::apply_update_diff(found->second, *diff);
+}
+
 // Applies the config server's oplog entries on the metadata collections up to T, in order.
 void apply_metadata_writes(const catalog::ReplicaSetBackup& set, storage::Storage& storage,
                            const std::optional<storage::EncryptionKey>& key, mongo::Timestamp up_to,
@@ -58,12 +77,8 @@ void apply_metadata_writes(const catalog::ReplicaSetBackup& set, storage::Storag
       documents[id_key(object.get())] = object;
     } else if (op == "d") {
       documents.erase(id_key(object.get()));
-    } else if (op == "u" && !mongo::BsonView(object).has("$v")) {
-      documents[id_key(view.document("o2").value_or(mongo::Bson()).get())] = object;
     } else if (op == "u") {
-      throw Error(ErrorCode::kInvalidArgument, "the sharding metadata in \"" + ns + "\" was updated during the backup (oplog entry " +
-                                                   ts->to_string() + "), which a cluster restore cannot replay: take a "
-                                                   "backup while no DDL or chunk operation runs");
+      apply_update(documents, view, object, ns, *ts);
     }
   }
 }

@@ -4,9 +4,8 @@
 // collection's UUID set to the one its shards were restored with.
 //
 // Load reads them from the backup's config-server dump and applies the metadata writes its
-// oplog holds up to T (inserts, deletes and replacements; a `$v:2` update of this metadata,
-// which a split or a migration writes, is refused with a clear error: the backup holds the
-// balancer stopped, so only DDL run during the backup can cause one).
+// oplog (and, for a point-in-time restore, the later slices) holds up to T: inserts, deletes,
+// replacements and the `$v:2` diffs that splits and migrations write (oplog/update_diff.h).
 // apply() keeps the target's own entries for those databases and namespaces in memory and
 // replaces them; roll_back() puts them back.
 #pragma once
@@ -31,8 +30,8 @@ using NamespacePredicate = std::function<bool(const std::string& ns)>;
 class ConfigMetadata {
  public:
   // Reads the metadata of the namespaces `selected` accepts from the config server's backup.
-  // Error(kCorruptData) for a damaged stream, Error(kInvalidArgument) for a `$v:2` update of the
-  // metadata before T (see above).
+  // Error(kCorruptData) for a damaged stream, Error(kUnsupportedVersion) for an update form it
+  // does not know.
   ConfigMetadata(const catalog::ReplicaSetBackup& config_set, storage::Storage& storage,
                  const std::optional<storage::EncryptionKey>& key, mongo::Timestamp consistency_point,
                  const NamespacePredicate& selected);

@@ -256,6 +256,10 @@ BsonBuilder& BsonBuilder::append(std::string_view key, const Bson& document) {
   bson_append_document(doc_.get(), key.data(), key_length(key), document.get());
   return *this;
 }
+BsonBuilder& BsonBuilder::append_array_document(std::string_view key, const Bson& elements) {
+  bson_append_array(doc_.get(), key.data(), key_length(key), elements.get());
+  return *this;
+}
 BsonBuilder& BsonBuilder::append_array(std::string_view key, const std::vector<Bson>& documents) {
   bson_t array;
   bson_append_array_begin(doc_.get(), key.data(), key_length(key), &array);

@@ -94,6 +94,8 @@ class BsonBuilder {
   BsonBuilder& append(std::string_view key, Timestamp value);
   BsonBuilder& append(std::string_view key, const Bson& document);
   BsonBuilder& append_array(std::string_view key, const std::vector<Bson>& documents);
+  // `elements` is an array already: keys "0", "1", ... in order.
+  BsonBuilder& append_array_document(std::string_view key, const Bson& elements);
   BsonBuilder& append_array(std::string_view key, const std::vector<std::string>& strings);
   BsonBuilder& append_iter(std::string_view key, const bson_iter_t* value);
   BsonBuilder& append_null(std::string_view key);
