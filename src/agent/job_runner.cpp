@@ -47,6 +47,12 @@ class JobRunner::Job final : public JobContext {
   const JobSpec& spec() const override { return spec_; }
   Progress& progress() override { return progress_; }
 
+  void publish_result(nlohmann::json result) override {
+    std::lock_guard lock(mutex_);
+    status_.result = std::move(result);
+    publish_locked();
+  }
+
   nlohmann::json await_decision(nlohmann::json result) override {
     std::unique_lock lock(mutex_);
     status_.state = JobState::kAwaiting;

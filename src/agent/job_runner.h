@@ -34,6 +34,9 @@ class JobContext {
   // Publishes `result` with state `awaiting` and blocks until the coordinator resumes the job,
   // returning its decision. Throws Error(kCancelled) when the job is cancelled meanwhile.
   virtual nlohmann::json await_decision(nlohmann::json result) = 0;
+  // Publishes `result` while the job runs (and in its status file): what the coordinator needs
+  // should the job's process die, such as a restore's rollback plan.
+  virtual void publish_result(nlohmann::json result) = 0;
 };
 
 // A job's code: returns the job's final result, or throws (an Error's code and message become

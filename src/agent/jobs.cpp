@@ -170,9 +170,11 @@ json restore_replica_set(JobContext& job, storage::Storage& storage) {
   bool commit = false;
   try {
     restorer.set_aside();
+    const json published = {{"replica_set", set.name}, {"rollback", dump::rollback_plan_to_json(restorer.rollback_plan())}};
+    job.publish_result(published);
     restorer.restore_collections();
     restorer.replay_oplog();
-    commit = job.await_decision({{"replica_set", set.name}}).value("commit", false);
+    commit = job.await_decision(published).value("commit", false);
   } catch (...) {
     spdlog::error("restore of replica set \"{}\" failed: rolling back", set.name);
     restorer.roll_back();

@@ -28,8 +28,10 @@ void poll(SetJob& job) {
       job.last_heard = std::chrono::steady_clock::now();
     }
     job.last = std::move(status);
+    job.answered = true;
   } catch (const Error& error) {
     if (error.code() != ErrorCode::kConnection && error.code() != ErrorCode::kTimeout) throw;
+    job.answered = false;
     spdlog::warn("{}: {}", job.replica_set, error.what());
   }
 }
@@ -150,7 +152,7 @@ void wait_for_phase(std::vector<SetJob>& jobs, JobState until, const PhaseLimits
   while (true) {
     poll_all(jobs);
     on_poll();
-    if (std::all_of(jobs.begin(), jobs.end(), [&](const SetJob& job) { return job.last.state == until; })) return;
+    if (std::all_of(jobs.begin(), jobs.end(), [&](const SetJob& job) { return job.answered && job.last.state == until; })) return;
     if (auto failure = phase_failure(jobs, until, limits, deadline)) {
       spdlog::error("{}: cancelling the other jobs", failure->what());
       cancel_and_wait(jobs, std::chrono::minutes(10));

@@ -42,6 +42,7 @@ struct SetJob {
   agent::JobService* service = nullptr;
   agent::JobSpec spec;
   agent::JobStatus last;    // as last polled
+  bool answered = false;    // whether the last poll got an answer: `last` is current
   std::chrono::steady_clock::time_point last_heard;  // when the job last reported progress
 };
 
@@ -92,7 +93,8 @@ std::string job_id(const std::string& operation, const std::string& set, const s
 // Starts every job (a start is idempotent, so a retry after a lost answer is harmless).
 void start_jobs(std::vector<SetJob>& jobs);
 
-// Polls every job in parallel until each is in state `until` (awaiting or succeeded),
+// Polls every job in parallel until each is in state `until` (awaiting or succeeded) and
+// answers so in the same round (a job whose agent died at the barrier is not there any more),
 // calling `on_poll` after each round (progress, the operation record). When a job fails, is
 // cancelled or lost, stops answering or stops moving for heartbeat_timeout, or the deadline
 // passes: cancels the other jobs, waits for them to stop (a restore job rolls back first), and

@@ -41,6 +41,11 @@ void OperationTracker::finish(const std::string& error) noexcept {
   record_.state = error.empty() ? "succeeded" : "failed";
   record_.error = error;
   save();
+  try {
+    catalog::prune_operations(storage_);
+  } catch (const std::exception& failure) {
+    spdlog::warn("could not prune old operation records: {}", failure.what());
+  }
 }
 
 void OperationTracker::save() noexcept {
@@ -67,7 +72,13 @@ void start_and_await(std::vector<SetJob>& jobs, const std::string& phase, const 
 
 void resume_and_finish(std::vector<SetJob>& jobs, const nlohmann::json& decision, const std::string& phase,
                        const PhaseLimits& limits, Progress& progress, OperationTracker& tracker) {
-  for (auto& job : jobs) job.service->resume(job.spec.id, decision);
+  for (auto& job : jobs) {
+    try {
+      job.service->resume(job.spec.id, decision);
+    } catch (const Error& error) {
+      throw Error(error.code(), "replica set \"" + job.replica_set + "\": " + error.what());
+    }
+  }
   progress.start_phase(phase, 0, jobs.size());
   wait_for_phase(jobs, agent::JobState::kSucceeded, limits, [&] { tracker.update(phase, jobs); });
 }

@@ -14,6 +14,7 @@
 #include "coordinator/point_in_time.h"
 #include "dump/metadata.h"
 #include "dump/namespace_filter.h"
+#include "dump/rollback_plan.h"
 #include "mongo/topology.h"
 #include "storage/hash.h"
 
@@ -116,6 +117,7 @@ class RestoreRun {
     } catch (const std::exception& error) {
       if (!committing) {
         cancel_and_wait(jobs_, std::chrono::minutes(10));
+        undo_lost_jobs();
         roll_back_extra();
       }
       tracker_.finish(error.what());
@@ -137,6 +139,23 @@ class RestoreRun {
   }
 
  private:
+  // A job lost with its agent (killed, or gone from the network) could not roll its replica set
+  // back: the coordinator undoes that restore itself, from the plan the job published once it
+  // had set the set's data aside.
+  void undo_lost_jobs() noexcept {
+    for (const auto& job : jobs_) {
+      if (job.last.state != agent::JobState::kLost || !job.last.result.contains("rollback")) continue;
+      spdlog::warn("the job restoring replica set \"{}\" was lost with its agent: rolling the set back from here", job.replica_set);
+      try {
+        mongo::Client client{mongo::Uri(job.spec.params.at("uri").get<std::string>())};
+        dump::undo_restore(client, dump::rollback_plan_from_json(job.last.result.at("rollback")));
+      } catch (const std::exception& error) {
+        spdlog::error("could not roll back replica set \"{}\": {} (its previous data is kept under names ending in "
+                      "\".shardsafe-hold-<token>\")", job.replica_set, error.what());
+      }
+    }
+  }
+
   const RestoreRequest& request_;
   Progress& progress_;
   const catalog::Manifest& manifest_;

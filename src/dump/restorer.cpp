@@ -14,6 +14,7 @@
 #include "storage/bson_stream.h"
 #include "dump/metadata.h"
 #include "dump/namespace_filter.h"
+#include "dump/rollback_plan.h"
 #include "dump/users_roles.h"
 #include "mongo/topology.h"
 #include "oplog/replay.h"
@@ -33,23 +34,6 @@ std::string read_all(storage::Source& source) {
 bool collection_has_documents(mongo::Client& client, const std::string& db, const std::string& name) {
   mongo::Cursor cursor = client.find(db, name, mongo::Bson(), mongo::BsonBuilder().append("limit", std::int64_t{1}).build());
   return cursor.next() != nullptr;
-}
-
-void rename_collection(mongo::Client& client, const std::string& from, const std::string& to) {
-  client.command("admin", mongo::BsonBuilder()
-                              .append("renameCollection", from)
-                              .append("to", to)
-                              .append("writeConcern", kMajority)
-                              .build());
-}
-
-void drop_collection(mongo::Client& client, const std::string& ns) {
-  const auto [db, name] = split_namespace(ns);
-  try {
-    client.command(db, mongo::BsonBuilder().append("drop", name).append("writeConcern", kMajority).build());
-  } catch (const ServerError& error) {
-    if (error.server_code() != 26) throw;  // NamespaceNotFound: already gone
-  }
 }
 
 // Every namespace of the target with its collection UUID (empty for views).
@@ -159,6 +143,7 @@ void ReplicaSetRestorer::set_aside_namespaces_of_other_sets(mongo::Client& clien
 
 void ReplicaSetRestorer::set_aside() {
   mongo::Client client = pool_->acquire();
+  set_aside_begun_ = true;
   for (auto& [target_ns, holding_ns] : holdings_) {
     const std::string holding = target_ns + holding_suffix_;
     rename_collection(client, target_ns, holding);
@@ -183,13 +168,11 @@ void ReplicaSetRestorer::restore_collections() {
 
 void ReplicaSetRestorer::merge_restored_users_and_roles() {
   mongo::Client client = pool_->acquire();
-  users_merged_ = true;  // from here on, a rollback merges the saved copies back
   merge_users_and_roles(client, temp_users_, temp_roles_, options_.drop);
   summary_.users_and_roles = true;
   for (const std::string* temp : {&temp_users_, &temp_roles_}) {
     if (temp->empty()) continue;
     drop_collection(client, "admin." + *temp);
-    std::erase(created_, "admin." + *temp);
   }
 }
 
@@ -213,7 +196,6 @@ void ReplicaSetRestorer::create_collection(mongo::Client& client, const Target& 
                                   .build());
   }
   std::lock_guard lock(mutex_);
-  created_.push_back(target.ns());
   summary_.collections++;
   if (with_uuid) summary_.uuids_preserved++;
 }
@@ -373,68 +355,48 @@ RestoreSummary ReplicaSetRestorer::commit() {
       drop_collection(client, "admin." + *saved);
     }
   }
+  // Committed: nothing is left to roll back.
   holdings_.clear();
-  created_.clear();
+  set_aside_begun_ = false;
   return summary_;
 }
 
+// Only what the restore may have written is dropped: nothing before set_aside() began, and
+// never a namespace whose existing data was not (yet) renamed to its holding.
+RollbackPlan ReplicaSetRestorer::rollback_plan() const {
+  if (!set_aside_begun_) return {};
+  RollbackPlan plan{.holdings = holdings_, .saved_users = saved_users_, .saved_roles = saved_roles_};
+  std::set<std::string> still_in_place;
+  for (const auto& [target_ns, holding_ns] : holdings_) {
+    if (holding_ns.empty()) still_in_place.insert(target_ns);
+  }
+  for (const auto& target : targets_) {
+    if (!still_in_place.contains(target.ns())) plan.restored.push_back(target.ns());
+  }
+  return plan;
+}
+
 void ReplicaSetRestorer::roll_back() noexcept {
-  if (!pool_) return;
+  if (!pool_ || !set_aside_begun_) return;
   try {
     mongo::Client client = pool_->acquire();
     drop_what_replay_created(client);
-    for (const auto& ns : created_) {
-      try {
-        drop_collection(client, ns);
-      } catch (const std::exception& error) {
-        spdlog::error("rollback: could not drop restored \"{}\": {}", ns, error.what());
-      }
-    }
-    for (const auto& [target_ns, holding_ns] : holdings_) {
-      if (holding_ns.empty()) continue;
-      try {
-        rename_collection(client, holding_ns, target_ns);
-      } catch (const std::exception& error) {
-        spdlog::error("rollback: could not rename \"{}\" back to \"{}\": {} (the data is safe under the holding name)",
-                      holding_ns, target_ns, error.what());
-      }
-    }
-    put_back_users_and_roles(client);
+    undo_restore(client, rollback_plan());
   } catch (const std::exception& error) {
     spdlog::error("rollback of replica set \"{}\" failed: {}", backup_.name, error.what());
   }
 }
 
-// Collections the oplog replay created (it may create any the dump's oplog did) are not in
-// created_: they are found by comparing the target's namespaces with those before the replay.
+// Collections the oplog replay created (it may create any the dump's oplog did) are found by
+// comparing the target's namespaces with those before the replay.
 void ReplicaSetRestorer::drop_what_replay_created(mongo::Client& client) {
   if (!namespaces_before_replay_) return;
   for (const auto& [ns, uuid] : list_namespaces(client)) {
-    if (namespaces_before_replay_->contains(ns) || std::find(created_.begin(), created_.end(), ns) != created_.end()) continue;
+    if (namespaces_before_replay_->contains(ns)) continue;
     try {
       drop_collection(client, ns);
     } catch (const std::exception& error) {
       spdlog::error("rollback: could not drop \"{}\", which the oplog replay created: {}", ns, error.what());
-    }
-  }
-}
-
-void ReplicaSetRestorer::put_back_users_and_roles(mongo::Client& client) {
-  if (saved_users_.empty() && saved_roles_.empty()) return;
-  if (users_merged_) {
-    try {
-      merge_users_and_roles(client, saved_users_, saved_roles_, /*drop=*/true);
-    } catch (const std::exception& error) {
-      spdlog::error("rollback: could not put the users and roles back: {} (they are kept in \"admin.{}\" and "
-                    "\"admin.{}\")", error.what(), saved_users_, saved_roles_);
-      return;
-    }
-  }
-  for (const std::string* saved : {&saved_users_, &saved_roles_}) {
-    try {
-      drop_collection(client, "admin." + *saved);
-    } catch (const std::exception& error) {
-      spdlog::error("rollback: could not drop \"admin.{}\": {}", *saved, error.what());
     }
   }
 }

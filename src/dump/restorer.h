@@ -28,6 +28,7 @@
 
 #include "catalog/manifest.h"
 #include "common/progress.h"
+#include "dump/rollback_plan.h"
 #include "mongo/client.h"
 #include "storage/pipeline.h"
 
@@ -82,6 +83,8 @@ class ReplicaSetRestorer {
   RestoreSummary commit();
   // Never throws: logs what it could not undo.
   void roll_back() noexcept;
+  // What undoing this restore takes (see rollback_plan.h); complete once set_aside() returned.
+  RollbackPlan rollback_plan() const;
 
  private:
   struct Target;  // one namespace to restore
@@ -96,7 +99,6 @@ class ReplicaSetRestorer {
   bool restores_users_or_roles() const { return !temp_users_.empty() || !temp_roles_.empty(); }
   void merge_restored_users_and_roles();
   void drop_what_replay_created(mongo::Client& client);
-  void put_back_users_and_roles(mongo::Client& client);
 
   const catalog::ReplicaSetBackup& backup_;
   storage::Storage& storage_;
@@ -111,10 +113,9 @@ class ReplicaSetRestorer {
   std::set<std::string> uuids_in_use_;  // on the target, before the restore
   std::string temp_users_, temp_roles_;  // admin collections the dump's users/roles load into
   std::string saved_users_, saved_roles_;  // copies of the target's users and roles
-  bool users_merged_ = false;
+  bool set_aside_begun_ = false;  // from then on, a rollback drops what the restore wrote
   std::optional<std::set<std::string>> namespaces_before_replay_;
-  std::mutex mutex_;  // guards created_ and summary_, updated by parallel collection restores
-  std::vector<std::string> created_;  // namespaces this restore created
+  std::mutex mutex_;  // guards summary_, updated by parallel collection restores
   RestoreSummary summary_;
 };
 

@@ -1,7 +1,8 @@
 // Backups and restores of a sharded cluster whose jobs run in `shardsafe agent` processes, one
 // beside each replica set's primary: data flows from the nodes to storage (file:// and s3://)
-// and back, each agent keeps its status files, and an agent killed mid-backup fails the backup
-// cleanly.
+// and back, each agent keeps its status files, an agent killed mid-backup fails the backup
+// cleanly, and one killed while its restore waits for the others is rolled back by the
+// coordinator.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -159,6 +160,68 @@ TEST_F(AgentsTest, AnAgentKilledMidBackupFailsItCleanlyAndTheNextBackupSucceeds)
   const auto manifest = coordinator::run_backup(backup_request(url), *storage, progress);
   EXPECT_EQ(catalog.list().size(), 1u);
   EXPECT_EQ(catalog.list().front().id, manifest.id);
+}
+
+// The state an agent's status file gives a job, and whether the job published a rollback plan.
+std::pair<std::string, bool> restore_job_state(const fs::path& jobs) {
+  if (!fs::exists(jobs)) return {"", false};
+  for (const auto& file : fs::directory_iterator(jobs)) {
+    if (file.path().filename().string().starts_with(".") || file.path().string().find(".restore") == std::string::npos) continue;
+    const auto status = nlohmann::json::parse(std::ifstream(file.path()), nullptr, /*allow_exceptions=*/false);
+    if (status.is_object()) return {status.value("state", ""), status.value("result", nlohmann::json::object()).contains("rollback")};
+  }
+  return {"", false};
+}
+
+// Collections of a replica set whose names say they hold data set aside by a restore.
+std::vector<std::string> holdings_on(const std::string& uri) {
+  mongo::Client client{mongo::Uri(uri)};
+  std::vector<std::string> holdings;
+  for (const auto& [db, entry] : mongo::list_all_collections(client)) {
+    const std::string name = mongo::BsonView(entry).string("name").value_or("");
+    if (name.find(".shardsafe-hold-") != std::string::npos) holdings.push_back(db + "." + name);
+  }
+  return holdings;
+}
+
+TEST_F(AgentsTest, AnAgentKilledWhileItsRestoreAwaitsTheOthersIsRolledBackByTheCoordinator) {
+  const std::string url = "file://" + (dir_.path() / "backups").string();
+  auto storage = storage::open_storage(url);
+  Progress progress;
+  const auto manifest = coordinator::run_backup(backup_request(url), *storage, progress);
+  const mongo::Uri mongos_uri(cluster_.mongos_uri());
+  mongo::Client mongos(mongos_uri);
+  testing::damage_cluster_dataset(mongos);
+  const auto before = dump::fingerprint_cluster(mongos_uri);
+
+  // shard1's primary refuses writes until unlocked, so its job cannot set its data aside: the
+  // victim's job, on shard0, reaches the barrier and waits there for it.
+  const std::string victim = cluster_.shard_names()[0];
+  mongo::Client held{mongo::Uri(cluster_.shard_uris()[1])};
+  held.command("admin", mongo::Bson::from_json(R"({"fsync": 1, "lock": true})"));
+  std::optional<Error> failure;
+  std::jthread restore([&] {
+    auto request = restore_request(manifest.id, url);
+    request.limits.heartbeat_timeout = std::chrono::seconds(3);
+    Progress restore_progress;
+    try {
+      coordinator::run_restore(request, *storage, restore_progress);
+    } catch (const Error& error) {
+      failure = error;
+    }
+  });
+  const fs::path jobs = agents_[victim]->data_dir() / "jobs";
+  const bool awaiting = testing::eventually([&] { return restore_job_state(jobs) == std::pair<std::string, bool>{"awaiting", true}; },
+                                            std::chrono::seconds(60));
+  if (awaiting) agents_[victim]->kill_hard();
+  held.command("admin", mongo::Bson::from_json(R"({"fsyncUnlock": 1})"));
+  restore.join();
+  ASSERT_TRUE(awaiting) << "the victim's restore job never waited at the barrier with its rollback plan";
+
+  ASSERT_TRUE(failure.has_value()) << "the restore succeeded without one of its agents";
+  EXPECT_NE(std::string(failure->what()).find(victim), std::string::npos) << "names the set: " << failure->what();
+  EXPECT_EQ(dump::fingerprint_cluster(mongos_uri), before) << "every shard as it was, the dead agent's too";
+  for (const auto& uri : cluster_.shard_uris()) EXPECT_EQ(holdings_on(uri), std::vector<std::string>{}) << uri;
 }
 
 }  // namespace
