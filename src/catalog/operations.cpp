@@ -46,6 +46,19 @@ void save_operation(storage::Storage& storage, const OperationRecord& record) {
   storage::write_object(storage, kOperationsFolder + record.id + ".json", document.dump(2) + "\n");
 }
 
+std::size_t prune_operations(storage::Storage& storage, std::size_t keep) {
+  auto objects = storage::list_all(storage, kOperationsFolder);
+  if (objects.size() <= keep) return 0;
+  std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) { return a.modified > b.modified; });
+  const auto live_since = std::chrono::system_clock::now() - std::chrono::milliseconds(kOperationAbandonedAfterMs);
+  std::vector<std::string> old;
+  for (std::size_t i = keep; i < objects.size(); ++i) {
+    if (objects[i].modified < live_since) old.push_back(objects[i].key);
+  }
+  if (!old.empty()) storage.remove(old);
+  return old.size();
+}
+
 std::vector<OperationRecord> list_operations(storage::Storage& storage) {
   std::vector<OperationRecord> records;
   for (const auto& object : storage::list_all(storage, kOperationsFolder)) {

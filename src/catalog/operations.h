@@ -46,7 +46,14 @@ std::string operation_state(const OperationRecord& record, std::int64_t now_ms);
 // Whether incomplete backup `backup_id` is still being written by a live coordinator.
 bool backup_in_progress(const std::vector<OperationRecord>& records, const std::string& backup_id, std::int64_t now_ms);
 
+// How many operation records `prune_operations` keeps: a few weeks of a 10-minute PITR span.
+inline constexpr std::size_t kKeptOperationRecords = 5000;
+
 void save_operation(storage::Storage& storage, const OperationRecord& record);
+// Removes the oldest records beyond the newest `keep` (by their objects' modification times, so
+// without reading them). A record saved within kOperationAbandonedAfterMs may belong to a live
+// coordinator and is never removed. Returns how many went.
+std::size_t prune_operations(storage::Storage& storage, std::size_t keep = kKeptOperationRecords);
 // Every record, newest first; a record that does not parse is skipped with a warning.
 std::vector<OperationRecord> list_operations(storage::Storage& storage);
 

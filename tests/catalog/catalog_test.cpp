@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "catalog/manifest_json.h"
+#include "catalog/operations.h"
 #include "common/error.h"
 #include "storage/fs/fs_storage.h"
 #include "storage/hash.h"
@@ -235,6 +238,25 @@ TEST_F(CatalogTest, VerifyOfAFlippedManifestIsAChecksumMismatch) {
   const Error error = expect_error([&] { catalog_.verify("b1"); });
   EXPECT_EQ(error.code(), ErrorCode::kChecksumMismatch);
   EXPECT_NE(std::string(error.what()).find("manifest of backup \"b1\" is corrupt"), std::string::npos);
+}
+
+TEST_F(CatalogTest, PruningOperationRecordsKeepsTheNewestAndAnyThatMayBeLive) {
+  namespace fs = std::filesystem;
+  const auto now = fs::file_time_type::clock::now();
+  for (int i = 0; i < 6; ++i) {
+    OperationRecord record;
+    record.id = "backup-r" + std::to_string(i);
+    record.state = "succeeded";
+    save_operation(storage_, record);
+    // r1 (oldest) .. r5 saved minutes ago; r0 saved just now, as a live coordinator's is.
+    if (i > 0) fs::last_write_time(dir_.path() / "operations" / (record.id + ".json"), now - std::chrono::minutes(10 - i));
+  }
+  EXPECT_EQ(prune_operations(storage_, 2), 4u);
+  std::vector<std::string> kept;
+  for (const auto& record : list_operations(storage_)) kept.push_back(record.id);
+  std::sort(kept.begin(), kept.end());
+  EXPECT_EQ(kept, (std::vector<std::string>{"backup-r0", "backup-r5"}));
+  EXPECT_EQ(prune_operations(storage_, 2), 0u);
 }
 
 }  // namespace
