@@ -253,7 +253,7 @@ void back_up_increment(const mongo::Uri& uri, const BackupRequest& request, stor
   const catalog::Manifest base = chain_base(catalog, sets, storage);
   // The lock keeps increments from interleaving with restores (which must not be sliced) and
   // with each other; the balancer may run: every set is cut at one cluster time.
-  OperationLock lock(mongos ? sets.back().uri : uri, "incremental backup", request.lock_lease);
+  OperationLock lock(mongos ? sets.back().uri : uri, "incremental backup", request.lock_lease, request.lock_wait);
   manifest.kind = "incremental";
   manifest.base = base.id;
   manifest.topology = base.topology;
@@ -264,7 +264,7 @@ void back_up_increment(const mongo::Uri& uri, const BackupRequest& request, stor
 
 void back_up_replica_set(const mongo::Uri& uri, const BackupRequest& request, storage::Storage& storage,
                          Progress& progress, const std::string& prefix, catalog::Manifest& manifest) {
-  OperationLock lock(uri, "backup", request.lock_lease);
+  OperationLock lock(uri, "backup", request.lock_lease, request.lock_wait);
   manifest.topology = "replset";
   manifest.consistency_point = dump_sets({{"", uri}}, prefix, request, storage, progress, manifest);
 }
@@ -272,7 +272,7 @@ void back_up_replica_set(const mongo::Uri& uri, const BackupRequest& request, st
 void back_up_cluster(const mongo::Uri& mongos, const BackupRequest& request, storage::Storage& storage,
                      Progress& progress, const std::string& prefix, catalog::Manifest& manifest) {
   const auto cluster = mongo::discover_cluster(mongos);
-  OperationLock lock(cluster.config.uri, "backup", request.lock_lease);
+  OperationLock lock(cluster.config.uri, "backup", request.lock_lease, request.lock_wait);
   BalancerPause balancer(mongos, lock);
   const auto sets = cluster_sets(cluster);
   manifest.topology = "sharded";

@@ -26,6 +26,9 @@ struct BackupRequest {
   StorageLocation storage_location;
   PhaseLimits limits;
   std::chrono::seconds lock_lease{60};
+  // How long to wait for the lock while another run holds it (an incremental tick of `pitr`
+  // holds it for a few seconds) before failing with kConflict.
+  std::chrono::seconds lock_wait{0};
 };
 
 // Runs a full backup and returns its manifest, committed in `storage`. Steps:

@@ -1,0 +1,222 @@
+// `shardsafe pitr start|stop|status` as an operator runs it: a foreground process slicing a
+// sandbox deployment every second, stopped by SIGTERM or `pitr stop`, killed with SIGKILL and
+// restarted; restores to points written while it ran, and while it was dead, hold exactly the
+// writes up to them.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/cli_runner.h"
+#include "coordinator/cluster_dataset.h"
+#include "dump/fingerprint.h"
+#include "mongo/client.h"
+#include "mongo/topology.h"
+#include "support/eventually.h"
+#include "support/sandbox.h"
+#include "support/sandbox_cluster.h"
+
+namespace shardsafe {
+namespace {
+
+using mongo::Timestamp;
+using testing::eventually;
+using testing::last_json;
+using testing::SandboxReplSet;
+using testing::SandboxShardedCluster;
+using testing::shardsafe;
+using testing::TempDir;
+using namespace std::chrono_literals;
+
+// `shardsafe pitr start` as a child process, its output in a log file.
+class PitrProcess {
+ public:
+  PitrProcess(const std::string& arguments, std::filesystem::path log) : log_(std::move(log)) {
+    const std::string command = "exec " + (testing::build_dir() / "shardsafe").string() + " --quiet pitr start " + arguments +
+                                " >>" + log_.string() + " 2>&1";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execl("/bin/sh", "sh", "-c", command.c_str(), nullptr);
+      _exit(127);
+    }
+  }
+  ~PitrProcess() {
+    if (pid_ > 0) kill_hard();
+  }
+  PitrProcess(const PitrProcess&) = delete;
+  PitrProcess& operator=(const PitrProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Sends `signal` and returns the exit code (-1 when a signal ended it).
+  int stop(int signal) {
+    ::kill(pid_, signal);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  void kill_hard() { stop(SIGKILL); }
+  // The exit code once it ended by itself.
+  int wait() { return stop(0); }
+  std::string log() const {
+    std::ifstream in(log_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+ private:
+  std::filesystem::path log_;
+  pid_t pid_ = -1;
+};
+
+class PitrCliTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::string storage_ = "--storage file://" + (dir_.path() / "backups").string();
+
+  nlohmann::json run_json(const std::string& arguments) {
+    const auto run = shardsafe("--json " + arguments + " " + storage_);
+    EXPECT_EQ(run.exit_code, 0) << arguments << ": " << run.out;
+    return last_json(run.out);
+  }
+  nlohmann::json status() { return run_json("pitr status"); }
+  // A slice committed after `point`, by a live runner.
+  bool sliced_past(Timestamp point) {
+    const auto state = status();
+    return state.at("running") == true && !state.at("last_backup").get<std::string>().empty() &&
+           Timestamp::parse(state.at("last_slice_end").get<std::string>()) >= point;
+  }
+  // Everything since the full backup is restorable: one window, no gap.
+  void expect_one_window() {
+    const auto timeline = run_json("list").at("timeline");
+    EXPECT_EQ(timeline.at("windows").size(), 1u) << timeline.dump(2);
+    EXPECT_TRUE(timeline.at("gaps").empty()) << timeline.dump(2);
+  }
+  std::unique_ptr<PitrProcess> start(const std::string& uri, const std::string& log) {
+    // A short lease: a runner killed mid-slice leaves the lock to its successor within 5 s.
+    return std::make_unique<PitrProcess>("--span 1s --lock-lease 5 --uri '" + uri + "' " + storage_, dir_.path() / log);
+  }
+};
+
+class PitrReplicaSetTest : public PitrCliTest {
+ protected:
+  void SetUp() override {
+    insert(0, 50);
+    run_json("backup --uri '" + source_.uri() + "'");
+  }
+  void insert(int from, int to) {
+    std::vector<mongo::Bson> docs;
+    for (int i = from; i < to; ++i) docs.push_back(mongo::BsonBuilder().append("_id", i).append("v", i).build());
+    std::vector<std::span<const std::uint8_t>> raw;
+    for (const auto& doc : docs) raw.push_back(doc.bytes());
+    client_.insert_many("app", "orders", raw, true);
+  }
+  // The newest write's optime with the data as it is then.
+  std::pair<Timestamp, std::map<std::string, dump::CollectionFingerprint>> point() {
+    return {mongo::newest_oplog_ts(client_), dump::fingerprint(client_)};
+  }
+  std::map<std::string, dump::CollectionFingerprint> restored_at(Timestamp to) {
+    SandboxReplSet target({.name = "pitrtarget", .members = 1});
+    const auto run = shardsafe("restore --to-time '" + to.to_string() + "' --uri '" + target.uri() + "' " + storage_);
+    EXPECT_EQ(run.exit_code, 0) << run.out;
+    mongo::Client restored{mongo::Uri(target.uri())};
+    return dump::fingerprint(restored);
+  }
+
+  SandboxReplSet source_{{.name = "pitrsrc", .members = 1}};
+  mongo::Client client_{mongo::Uri(source_.uri())};
+};
+
+TEST_F(PitrReplicaSetTest, SigtermCutsAFinalSliceCoveringTheLastWrites) {
+  auto pitr = start(source_.uri(), "pitr.log");
+  ASSERT_TRUE(eventually([&] { return sliced_past({}); }, 60s)) << pitr->log();
+
+  const auto second = shardsafe("--json pitr start --span 1s --uri '" + source_.uri() + "' " + storage_);
+  EXPECT_EQ(second.exit_code, 14) << second.out;  // conflict
+  EXPECT_NE(second.out.find("pid " + std::to_string(pitr->pid())), std::string::npos) << second.out;
+  const auto shown = last_json(shardsafe("--json status " + storage_).out).at("pitr");
+  EXPECT_EQ(shown.at("running"), true);
+  EXPECT_EQ(shown.at("pid"), pitr->pid());
+
+  insert(50, 60);
+  const auto [middle, at_middle] = point();
+  insert(60, 70);
+  const auto [last, at_last] = point();
+  EXPECT_EQ(pitr->stop(SIGTERM), 0) << pitr->log();
+
+  const auto stopped = status();
+  EXPECT_EQ(stopped.at("running"), false);
+  EXPECT_EQ(stopped.at("state"), "stopped");
+  EXPECT_GE(Timestamp::parse(stopped.at("last_slice_end").get<std::string>()), last) << "the final slice covers the last write";
+  expect_one_window();
+  EXPECT_EQ(restored_at(middle), at_middle);
+  EXPECT_EQ(restored_at(last), at_last);
+}
+
+TEST_F(PitrReplicaSetTest, KillNineThenRestartLeavesNoGapAndPitrStopEndsIt) {
+  auto pitr = start(source_.uri(), "first.log");
+  ASSERT_TRUE(eventually([&] { return sliced_past({}); }, 60s)) << pitr->log();
+  insert(50, 55);
+  pitr->kill_hard();  // mid-run: perhaps mid-slice, holding the lock
+  insert(55, 60);
+  const auto [while_dead, at_while_dead] = point();
+  insert(60, 65);
+  const auto [after, at_after] = point();
+
+  auto restarted = start(source_.uri(), "second.log");  // takes over at once: the pid is gone
+  ASSERT_TRUE(eventually([&] { return sliced_past(after); }, 60s)) << restarted->log();
+  const auto stop = shardsafe("--json pitr stop " + storage_);
+  EXPECT_EQ(stop.exit_code, 0) << stop.out;
+  EXPECT_EQ(restarted->wait(), 0) << restarted->log();
+  EXPECT_EQ(status().at("running"), false);
+  EXPECT_EQ(shardsafe("pitr stop " + storage_).exit_code, 3) << "nothing runs any more";
+
+  expect_one_window();
+  EXPECT_EQ(restored_at(while_dead), at_while_dead);
+  EXPECT_EQ(restored_at(after), at_after);
+}
+
+TEST_F(PitrCliTest, ShardedClusterSlicesLandEveryShardOnOneTime) {
+  SandboxShardedCluster cluster({.shards = 2, .members = 1, .config_members = 1});
+  mongo::Client mongos{mongo::Uri(cluster.mongos_uri())};
+  testing::load_cluster_dataset(mongos, cluster.shard_names(), 100);
+  testing::run(mongos, "admin", R"({"balancerStop": 1})");  // chunk moves are not replayable yet (see the cluster PIT test)
+  run_json("backup --uri '" + cluster.mongos_uri() + "'");
+
+  auto pitr = start(cluster.mongos_uri(), "cluster.log");
+  ASSERT_TRUE(eventually([&] { return sliced_past({}); }, 60s)) << pitr->log();
+  const mongo::Bson reply = mongos.command(
+      "shop", mongo::Bson::from_json(R"({"insert": "orders", "documents": [{"_id": -1, "total": 5}, {"_id": 500, "total": 6}]})"));
+  const Timestamp written = *mongo::BsonView(reply).timestamp("operationTime");
+  const auto at_written = dump::fingerprint_cluster(mongo::Uri(cluster.mongos_uri()));
+  testing::run(mongos, "shop", R"({"delete": "orders", "deletes": [{"q": {"_id": {"$in": [-1, 500]}}, "limit": 0}]})");
+  EXPECT_EQ(pitr->stop(SIGTERM), 0) << pitr->log();
+
+  // Every slice holds both shards and the config server, each cut at the slice's one time.
+  int slices = 0;
+  const auto listed = run_json("list");
+  for (const auto& backup : listed.at("backups")) {
+    if (backup.at("kind") != "incremental") continue;
+    ++slices;
+    const auto described = run_json("describe --backup " + backup.at("id").get<std::string>());
+    ASSERT_EQ(described.at("replica_sets").size(), 3u) << described.dump(2);
+    for (const auto& set : described.at("replica_sets")) {
+      EXPECT_EQ(set.at("end_optime"), described.at("consistency_point")) << described.dump(2);
+    }
+  }
+  EXPECT_GE(slices, 2) << listed.dump(2);
+  SandboxShardedCluster target({.shards = 2, .members = 1, .config_members = 1});
+  const auto restore = shardsafe("restore --to-time '" + written.to_string() + "' --uri '" + target.mongos_uri() + "' --drop " + storage_);
+  ASSERT_EQ(restore.exit_code, 0) << restore.out;
+  EXPECT_EQ(dump::fingerprint_cluster(mongo::Uri(target.mongos_uri())), at_written);
+}
+
+}  // namespace
+}  // namespace shardsafe
