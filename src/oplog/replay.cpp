@@ -129,7 +129,7 @@ void OplogReplayer::apply_operation(OplogEntry op) {
   if (op.op == "c") {
     apply_command(std::move(op));
   } else {
-    send(op);
+    send(std::move(op));
   }
 }
 
@@ -190,11 +190,11 @@ void OplogReplayer::apply_command(OplogEntry op) {
       op.o = with_field(op.o, "dropTarget", true);
     }
   }
-  send(op);
+  send(std::move(op));
 }
 
 // CRUD joins the batch; a command goes alone, after the batch before it.
-void OplogReplayer::send(const OplogEntry& op) {
+void OplogReplayer::send(OplogEntry op) {
   mongo::Bson encoded = encode_for_apply_ops(op, options_.preserve_uuid);
   if (op.op == "c") {
     flush_batch();
@@ -203,7 +203,7 @@ void OplogReplayer::send(const OplogEntry& op) {
   }
   if (batch_.size() >= kMaxBatchOps || batch_bytes_ + encoded.bytes().size() > kMaxBatchBytes) flush_batch();
   batch_bytes_ += encoded.bytes().size();
-  batch_.push_back(op);
+  batch_.push_back(std::move(op));
   batch_encoded_.push_back(std::move(encoded));
 }
 

@@ -84,7 +84,7 @@ class OplogReplayer {
   void apply_operation(OplogEntry op);
   void apply_command(OplogEntry op);
   void build_deferred_indexes();
-  void send(const OplogEntry& op);
+  void send(OplogEntry op);
   void send_alone(const OplogEntry& op, const mongo::Bson& encoded);
   void flush_batch();
   void check_order(const OplogEntry& entry);
