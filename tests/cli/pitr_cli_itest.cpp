@@ -17,6 +17,7 @@
 #include "dump/fingerprint.h"
 #include "mongo/client.h"
 #include "mongo/topology.h"
+#include "support/agent_process.h"
 #include "support/eventually.h"
 #include "support/sandbox.h"
 #include "support/sandbox_cluster.h"
@@ -99,9 +100,9 @@ class PitrCliTest : public ::testing::Test {
     EXPECT_EQ(timeline.at("windows").size(), 1u) << timeline.dump(2);
     EXPECT_TRUE(timeline.at("gaps").empty()) << timeline.dump(2);
   }
-  std::unique_ptr<PitrProcess> start(const std::string& uri, const std::string& log) {
+  std::unique_ptr<PitrProcess> start(const std::string& uri, const std::string& log, const std::string& extra = "") {
     // A short lease: a runner killed mid-slice leaves the lock to its successor within 5 s.
-    return std::make_unique<PitrProcess>("--span 1s --lock-lease 5 --uri '" + uri + "' " + storage_, dir_.path() / log);
+    return std::make_unique<PitrProcess>("--span 1s --lock-lease 5 --uri '" + uri + "' " + storage_ + extra, dir_.path() / log);
   }
 };
 
@@ -181,6 +182,24 @@ TEST_F(PitrReplicaSetTest, KillNineThenRestartLeavesNoGapAndPitrStopEndsIt) {
   expect_one_window();
   EXPECT_EQ(restored_at(while_dead), at_while_dead);
   EXPECT_EQ(restored_at(after), at_after);
+}
+
+TEST_F(PitrReplicaSetTest, SlicesThroughAnAgent) {
+  testing::write_token_file(dir_.path() / "token");
+  testing::AgentProcess agent(dir_.path() / "agent", dir_.path() / "token", source_.hosts().at(0));
+  auto pitr = start(source_.uri(), "agent.log",
+                    " --agents pitrsrc=" + agent.address() + " --agent-token-file " + (dir_.path() / "token").string());
+  ASSERT_TRUE(eventually([&] { return sliced_past({}); }, 60s)) << pitr->log();
+  insert(50, 60);
+  const auto [written, at_written] = point();
+  EXPECT_EQ(pitr->stop(SIGTERM), 0) << pitr->log();
+
+  const auto operations = last_json(shardsafe("--json status " + storage_).out).at("operations");
+  ASSERT_FALSE(operations.empty());
+  EXPECT_EQ(operations[0].at("kind"), "incremental");
+  EXPECT_NE(operations[0].at("sets")[0].at("runs_on").get<std::string>().find("agent 127.0.0.1:"), std::string::npos)
+      << operations.dump(2);
+  EXPECT_EQ(restored_at(written), at_written);
 }
 
 TEST_F(PitrCliTest, ShardedClusterSlicesLandEveryShardOnOneTime) {
