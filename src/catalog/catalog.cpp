@@ -4,6 +4,7 @@
 #include <map>
 
 #include "catalog/manifest_json.h"
+#include "catalog/operations.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "storage/hash.h"
@@ -210,6 +211,9 @@ void Catalog::remove(const std::string& id) {
       if (error.retryable()) throw;  // an unreadable manifest cannot say which slices are its own
     }
   }
+  // A committed backup's record has nothing left to tell `status`; an incomplete one's (failed,
+  // abandoned) stays: it says why the backup is incomplete.
+  if (has_manifest) rest.push_back(operation_key(backup_operation_id(id)));
   // The manifest goes first: from then on the backup is incomplete, never complete with holes.
   if (has_manifest) storage_.remove({manifest});
   for (std::size_t begin = 0; begin < rest.size(); begin += kRemoveBatch) {

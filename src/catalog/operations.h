@@ -46,6 +46,11 @@ std::string operation_state(const OperationRecord& record, std::int64_t now_ms);
 // Whether incomplete backup `backup_id` is still being written by a live coordinator.
 bool backup_in_progress(const std::vector<OperationRecord>& records, const std::string& backup_id, std::int64_t now_ms);
 
+// The id of backup `backup_id`'s record: removed with the committed backup (Catalog::remove),
+// so that continuous slicing, a backup every few minutes, does not pile records up for `status`.
+inline std::string backup_operation_id(const std::string& backup_id) { return "backup-" + backup_id; }
+std::string operation_key(const std::string& id);  // "operations/<id>.json"
+
 void save_operation(storage::Storage& storage, const OperationRecord& record);
 // Every record, newest first; a record that does not parse is skipped with a warning.
 std::vector<OperationRecord> list_operations(storage::Storage& storage);
