@@ -46,6 +46,10 @@ class PitrRunner {
       throw;
     }
     finish("");
+    if (lost_claim_) {
+      throw Error(ErrorCode::kConflict, "another pitr took over on " + storage_.describe() + " (this one stalled past " +
+                                            std::to_string(catalog::kPitrDeadAfterMs / 1000) + " s without a heartbeat)");
+    }
     return state_.slices;
   }
 

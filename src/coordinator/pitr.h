@@ -32,7 +32,9 @@ struct PitrRequest {
 // asks it to in storage, then cuts a final slice and returns the number of slices committed.
 // Steps: claim the state (Error(kConflict) naming the live holder), slice now, then every
 // span; stop: final slice, state "stopped". A failure of the first tick that retrying cannot
-// cure (no full backup to continue: kNotFound; a bad key, URI...) is thrown at once.
+// cure (no full backup to continue: kNotFound; a bad key, URI...) is thrown at once. A runner
+// that finds another one took over (it stalled past the dead limit) stops without a final
+// slice and throws Error(kConflict).
 // REQUIRES: `stop_signal` outlives the call; it may be set from a signal handler.
 std::uint64_t run_pitr(const PitrRequest& request, storage::Storage& storage, const std::atomic<bool>& stop_signal);
 

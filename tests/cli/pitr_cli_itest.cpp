@@ -10,7 +10,9 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include "cli/cli_runner.h"
 #include "coordinator/cluster_dataset.h"
@@ -65,6 +67,13 @@ class PitrProcess {
   void kill_hard() { stop(SIGKILL); }
   // The exit code once it ended by itself.
   int wait() { return stop(0); }
+  // The exit code if it has ended.
+  std::optional<int> exited() {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
   std::string log() const {
     std::ifstream in(log_);
     std::stringstream text;
@@ -182,6 +191,26 @@ TEST_F(PitrReplicaSetTest, KillNineThenRestartLeavesNoGapAndPitrStopEndsIt) {
   expect_one_window();
   EXPECT_EQ(restored_at(while_dead), at_while_dead);
   EXPECT_EQ(restored_at(after), at_after);
+}
+
+TEST_F(PitrReplicaSetTest, ARunnerWhoseStateAnotherTookOverStopsWithAConflict) {
+  auto pitr = start(source_.uri(), "taken.log");
+  ASSERT_TRUE(eventually([&] { return sliced_past({}); }, 60s)) << pitr->log();
+  auto state = status();
+  state["host"] = "another-host";
+  state["pid"] = 1;
+  // Written again until the runner notices: its own heartbeat may land just after a write.
+  std::optional<int> exit_code;
+  for (int attempt = 0; attempt < 60 && !exit_code; ++attempt) {
+    state["heartbeat_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+    std::ofstream(dir_.path() / "backups" / "pitr" / "state.json") << state.dump();
+    std::this_thread::sleep_for(500ms);
+    exit_code = pitr->exited();
+  }
+  EXPECT_EQ(exit_code, 14) << pitr->log();
+  EXPECT_NE(pitr->log().find("another pitr took over"), std::string::npos) << pitr->log();
+  EXPECT_EQ(status().at("host"), "another-host") << "the state is the new runner's";
 }
 
 TEST_F(PitrReplicaSetTest, SlicesThroughAnAgent) {
