@@ -178,6 +178,14 @@ std::vector<BackupSummary> Catalog::list() {
   return out;
 }
 
+std::vector<std::string> Catalog::list_committed_ids() {
+  std::vector<std::string> out;
+  for (const auto& [id, committed] : scan_backups()) {
+    if (committed) out.push_back(id);
+  }
+  return out;
+}
+
 std::vector<std::string> Catalog::list_incomplete() {
   std::vector<std::string> out;
   for (const auto& [id, committed] : scan_backups()) {

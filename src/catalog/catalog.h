@@ -93,6 +93,8 @@ class Catalog {
 
   // Committed backups, sorted by id (so by time).
   std::vector<BackupSummary> list();
+  // Ids of committed backups, sorted, from the listing alone (no manifest is read).
+  std::vector<std::string> list_committed_ids();
   // Ids with objects but no manifest: failed or interrupted backups (or removals), sorted.
   std::vector<std::string> list_incomplete();
 

@@ -164,6 +164,22 @@ catalog::Manifest chain_base(catalog::Catalog& catalog, const std::vector<SetToD
                                         "): take a full backup; enlarge the oplog (replSetResizeOplog) or back up more often");
 }
 
+// `expected` (a continuous run's previous slice) when it is still the newest committed backup,
+// of these sets, and their oplogs still hold its end: then it is what chain_base would choose,
+// found without reading every manifest (thousands, after weeks of slicing every few minutes).
+std::optional<catalog::Manifest> expected_base(catalog::Catalog& catalog, const std::string& expected,
+                                               const std::vector<SetToDump>& sets) {
+  if (expected.empty()) return std::nullopt;
+  const auto ids = catalog.list_committed_ids();
+  if (ids.empty() || ids.back() != expected) return std::nullopt;
+  catalog::Manifest base = catalog.load(expected);
+  std::vector<std::string> names;
+  for (const auto& set : base.replica_sets) names.push_back(set.name);
+  std::sort(names.begin(), names.end());
+  if (base.kind != "incremental" || names != sorted_names(sets) || !oplogs_hold(sets, base)) return std::nullopt;
+  return base;
+}
+
 const catalog::ReplicaSetBackup& base_set(const catalog::Manifest& base, const std::string& name) {
   for (const auto& set : base.replica_sets) {
     if (set.name == name) return set;
@@ -249,11 +265,13 @@ void back_up_increment(const mongo::Uri& uri, const BackupRequest& request, stor
                        catalog::Manifest& manifest) {
   const bool mongos = is_mongos(uri);
   const auto sets = deployment_sets(uri, mongos);
-  catalog::Catalog catalog(storage);
-  const catalog::Manifest base = chain_base(catalog, sets, storage);
   // The lock keeps increments from interleaving with restores (which must not be sliced) and
-  // with each other; the balancer may run: every set is cut at one cluster time.
+  // with each other; the balancer may run: every set is cut at one cluster time. It is taken
+  // before the base is chosen: a run that waited for it continues the backup that held it.
   OperationLock lock(mongos ? sets.back().uri : uri, "incremental backup", request.lock_lease, request.lock_wait);
+  catalog::Catalog catalog(storage);
+  auto expected = expected_base(catalog, request.expected_base, sets);
+  const catalog::Manifest base = expected ? std::move(*expected) : chain_base(catalog, sets, storage);
   manifest.kind = "incremental";
   manifest.base = base.id;
   manifest.topology = base.topology;

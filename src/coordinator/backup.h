@@ -18,6 +18,9 @@ struct BackupRequest {
   // An incremental backup: every set's oplog from where the newest backup of the deployment
   // ended (its base) to one new cluster point; dump.stream and read_preference apply.
   bool incremental = false;
+  // The base an incremental backup expects (a continuous run's previous slice): taken without
+  // reading every manifest when it is still the newest committed backup, else ignored.
+  std::string expected_base;
   // How long a set may take to reach the consistency point after the last dump ended.
   std::chrono::seconds consistency_timeout{60};
   // Agent mode: each set's job runs in the agent serving it, which reads its own node and

@@ -106,6 +106,7 @@ class PitrRunner {
   void slice() {
     BackupRequest backup = request_.backup;
     backup.incremental = true;
+    backup.expected_base = state_.last_backup;  // written by this thread only
     Progress progress;
     const catalog::Manifest manifest = run_backup(backup, storage_, progress);
     save([&](catalog::PitrState& state) {
