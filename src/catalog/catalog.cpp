@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "catalog/manifest_json.h"
 #include "catalog/operations.h"
@@ -182,6 +183,20 @@ std::vector<std::string> Catalog::list_committed_ids() {
   std::vector<std::string> out;
   for (const auto& [id, committed] : scan_backups()) {
     if (committed) out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<std::string> Catalog::list_orphan_slices() {
+  std::set<std::string> listed;
+  for (const auto& backup : list()) {
+    if (!backup.problem.empty()) return {};  // an unreadable manifest may list any slice: judge none
+    if (backup.kind != "incremental") continue;  // a full backup's oplog lives under its own prefix
+    for (const auto& part : manifest_objects(load(backup.id))) listed.insert(part.key);
+  }
+  std::vector<std::string> out;
+  for (const auto& object : storage::list_all(storage_, "oplog/")) {
+    if (!listed.count(object.key)) out.push_back(object.key);
   }
   return out;
 }

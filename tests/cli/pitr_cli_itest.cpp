@@ -191,6 +191,15 @@ TEST_F(PitrReplicaSetTest, KillNineThenRestartLeavesNoGapAndPitrStopEndsIt) {
   EXPECT_EQ(status().at("running"), false);
   EXPECT_EQ(shardsafe("pitr stop " + storage_).exit_code, 3) << "nothing runs any more";
 
+  // A slice no committed increment lists (what a runner killed mid-slice leaves) goes with
+  // delete --incomplete; the listed ones stay (the restores below read them).
+  const auto orphan = dir_.path() / "backups" / "oplog" / "pitrsrc" / "1.0000000001-2.0000000001.bson";
+  std::ofstream(orphan) << "leftover";
+  const auto deleted = run_json("delete --incomplete").at("deleted_slices");  // with any the kill left
+  EXPECT_NE(std::find(deleted.begin(), deleted.end(), "oplog/pitrsrc/1.0000000001-2.0000000001.bson"), deleted.end())
+      << deleted.dump();
+  EXPECT_FALSE(std::filesystem::exists(orphan));
+
   expect_one_window();
   EXPECT_EQ(restored_at(while_dead), at_while_dead);
   EXPECT_EQ(restored_at(after), at_after);
