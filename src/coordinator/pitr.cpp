@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -73,8 +74,13 @@ class PitrRunner {
   // Every heartbeat: checks that no other runner took over (this one stalled past the dead
   // limit), notices `pitr stop`, and rewrites the state.
   void heartbeat_until(std::stop_token stop) {
-    while (!stop.stop_requested()) {
-      std::this_thread::sleep_for(request_.heartbeat);
+    std::mutex sleep_mutex;
+    std::condition_variable_any sleeper;  // woken by the stop: the runner exits without waiting a beat
+    while (true) {
+      {
+        std::unique_lock lock(sleep_mutex);
+        if (sleeper.wait_for(lock, stop, request_.heartbeat, [&] { return stop.stop_requested(); })) return;
+      }
       try {
         const auto current = catalog::load_pitr_state(storage_);
         if (current && (current->pid != state_.pid || current->host != state_.host)) {
