@@ -42,8 +42,8 @@ struct BackupRequest {
 //   align     T = the latest dump end across sets; every job captures its oplog up to T
 //   commit    the manifest, last: before it exists the backup is not listed
 //   release   restart the balancer if it was running, release the lock
-// An incremental backup (request.incremental) instead takes the newest backup of the same
-// replica sets as its base, takes the lock (the balancer keeps running), and has one job per set
+// An incremental backup (request.incremental) instead takes the lock (the balancer keeps
+// running), then the newest backup of the same replica sets as its base, and has one job per set
 // capture the oplog from the base's end to T (the latest newest optime across sets, which every
 // set reaches): the slices "oplog/<set>/<start>-<T>.bson...", each with its entries and MD5.
 // A set whose oplog rolled over past the base's end fails with kChainGap (take a full backup).
