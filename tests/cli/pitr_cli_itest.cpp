@@ -205,6 +205,30 @@ TEST_F(PitrReplicaSetTest, KillNineThenRestartLeavesNoGapAndPitrStopEndsIt) {
   EXPECT_EQ(restored_at(after), at_after);
 }
 
+TEST_F(PitrReplicaSetTest, AFailedTickIsRecordedAndRetriedAtTheNext) {
+  auto pitr = start(source_.uri(), "failing.log", " --lock-wait 0");
+  ASSERT_TRUE(eventually([&] { return sliced_past({}); }, 60s)) << pitr->log();
+  // Another operation's live lease on the set: every tick fails while it lasts.
+  const auto far = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+                   3'600'000;
+  const mongo::Bson lease = mongo::BsonBuilder()
+                                .append("_id", "shardsafe")
+                                .append("operation", "restore")
+                                .append("owner", "elsewhere:1")
+                                .append_date("expires_at", far)
+                                .build();
+  // Retried while a slice holds the lock (an ordered insert throws on the duplicate key).
+  ASSERT_TRUE(eventually([&] { return client_.insert_many("admin", "shardsafe.lock", {lease.bytes()}, true).inserted == 1; }, 30s));
+  ASSERT_TRUE(eventually([&] { return status().at("last_error").get<std::string>().find("restore holds the lock") != std::string::npos; }, 30s))
+      << pitr->log();
+  const auto slices = status().at("slices").get<int>();
+  client_.command("admin", mongo::Bson::from_json(R"({"delete": "shardsafe.lock", "deletes": [{"q": {}, "limit": 0}]})"));
+  EXPECT_TRUE(eventually([&] { const auto state = status(); return state.at("last_error") == "" && state.at("slices") > slices; }, 30s))
+      << pitr->log();
+  EXPECT_EQ(pitr->stop(SIGTERM), 0) << pitr->log();
+  expect_one_window();
+}
+
 TEST_F(PitrReplicaSetTest, ARunnerWhoseStateAnotherTookOverStopsWithAConflict) {
   auto pitr = start(source_.uri(), "taken.log");
   ASSERT_TRUE(eventually([&] { return sliced_past({}); }, 60s)) << pitr->log();
