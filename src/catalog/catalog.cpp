@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "catalog/manifest_json.h"
+#include "catalog/operations.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "storage/hash.h"
@@ -177,6 +179,28 @@ std::vector<BackupSummary> Catalog::list() {
   return out;
 }
 
+std::vector<std::string> Catalog::list_committed_ids() {
+  std::vector<std::string> out;
+  for (const auto& [id, committed] : scan_backups()) {
+    if (committed) out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<std::string> Catalog::list_orphan_slices() {
+  std::set<std::string> listed;
+  for (const auto& backup : list()) {
+    if (!backup.problem.empty()) return {};  // an unreadable manifest may list any slice: judge none
+    if (backup.kind != "incremental") continue;  // a full backup's oplog lives under its own prefix
+    for (const auto& part : manifest_objects(load(backup.id))) listed.insert(part.key);
+  }
+  std::vector<std::string> out;
+  for (const auto& object : storage::list_all(storage_, "oplog/")) {
+    if (!listed.count(object.key)) out.push_back(object.key);
+  }
+  return out;
+}
+
 std::vector<std::string> Catalog::list_incomplete() {
   std::vector<std::string> out;
   for (const auto& [id, committed] : scan_backups()) {
@@ -210,6 +234,9 @@ void Catalog::remove(const std::string& id) {
       if (error.retryable()) throw;  // an unreadable manifest cannot say which slices are its own
     }
   }
+  // A committed backup's record has nothing left to tell `status`; an incomplete one's (failed,
+  // abandoned) stays: it says why the backup is incomplete.
+  if (has_manifest) rest.push_back(operation_key(backup_operation_id(id)));
   // The manifest goes first: from then on the backup is incomplete, never complete with holes.
   if (has_manifest) storage_.remove({manifest});
   for (std::size_t begin = 0; begin < rest.size(); begin += kRemoveBatch) {

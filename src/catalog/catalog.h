@@ -93,8 +93,15 @@ class Catalog {
 
   // Committed backups, sorted by id (so by time).
   std::vector<BackupSummary> list();
+  // Ids of committed backups, sorted, from the listing alone (no manifest is read).
+  std::vector<std::string> list_committed_ids();
   // Ids with objects but no manifest: failed or interrupted backups (or removals), sorted.
   std::vector<std::string> list_incomplete();
+
+  // Objects under "oplog/" that no committed manifest lists: the slices of incremental backups
+  // that failed or were killed before their commit, or of one being written now. Sorted. None
+  // while a committed manifest cannot be read (it might list any of them).
+  std::vector<std::string> list_orphan_slices();
 
   // Deletes every object of backup `id`, the manifest first. Error(kNotFound) when the id has
   // no objects at all.

@@ -36,6 +36,8 @@ bool backup_in_progress(const std::vector<OperationRecord>& records, const std::
   });
 }
 
+std::string operation_key(const std::string& id) { return kOperationsFolder + id + ".json"; }
+
 void save_operation(storage::Storage& storage, const OperationRecord& record) {
   json sets = json::array();
   for (const auto& set : record.sets) sets.push_back(set_to_json(set));
@@ -43,7 +45,7 @@ void save_operation(storage::Storage& storage, const OperationRecord& record) {
                          {"state", record.state},     {"phase", record.phase},       {"started_at", record.started_at},
                          {"updated_at", record.updated_at}, {"heartbeat_ms", record.heartbeat_ms}, {"sets", sets},
                          {"error", record.error}};
-  storage::write_object(storage, kOperationsFolder + record.id + ".json", document.dump(2) + "\n");
+  storage::write_object(storage, operation_key(record.id), document.dump(2) + "\n");
 }
 
 std::size_t prune_operations(storage::Storage& storage, std::size_t keep) {

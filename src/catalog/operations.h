@@ -48,6 +48,10 @@ bool backup_in_progress(const std::vector<OperationRecord>& records, const std::
 
 // How many operation records `prune_operations` keeps: a few weeks of a 10-minute PITR span.
 inline constexpr std::size_t kKeptOperationRecords = 5000;
+// The id of backup `backup_id`'s record: removed with the committed backup (Catalog::remove),
+// so that continuous slicing, a backup every few minutes, does not pile records up for `status`.
+inline std::string backup_operation_id(const std::string& backup_id) { return "backup-" + backup_id; }
+std::string operation_key(const std::string& id);  // "operations/<id>.json"
 
 void save_operation(storage::Storage& storage, const OperationRecord& record);
 // Removes the oldest records beyond the newest `keep` (by their objects' modification times, so

@@ -1,6 +1,8 @@
 // shardsafe list, describe, verify, delete: reading and pruning the catalog.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "catalog/catalog.h"
 #include "catalog/manifest_json.h"
 #include "catalog/operations.h"
@@ -138,6 +140,18 @@ void remove(const Context& context, const std::string& id) {
   context.print({{"deleted", id}}, [&] { fmt::print("deleted backup {}\n", id); });
 }
 
+// Slices no committed increment lists, unless an increment is running (they may be its own).
+std::vector<std::string> remove_orphan_slices(storage::Storage& storage, catalog::Catalog& catalog,
+                                              const std::vector<catalog::OperationRecord>& records) {
+  const bool increment_running = std::any_of(records.begin(), records.end(), [](const auto& record) {
+    return record.kind == "incremental" && catalog::operation_state(record, unix_ms()) == "running";
+  });
+  if (increment_running) return {};
+  const auto orphans = catalog.list_orphan_slices();
+  storage.remove(orphans);
+  return orphans;
+}
+
 // The leftovers of failed or interrupted backups, but not those a live coordinator is still
 // writing (its operation record says so): the storage may serve several clusters.
 void remove_incomplete(const Context& context) {
@@ -153,10 +167,12 @@ void remove_incomplete(const Context& context) {
     catalog.remove(id);
     deleted.push_back(id);
   }
-  context.print({{"deleted", deleted}, {"in_progress", kept}}, [&] {
+  const auto slices = remove_orphan_slices(*storage, catalog, records);
+  context.print({{"deleted", deleted}, {"in_progress", kept}, {"deleted_slices", slices}}, [&] {
     for (const auto& id : deleted) fmt::print("deleted incomplete backup {}\n", id);
     for (const auto& id : kept) fmt::print("kept {}: a running backup is still writing it\n", id);
-    if (deleted.empty() && kept.empty()) fmt::print("no incomplete backups\n");
+    for (const auto& key : slices) fmt::print("deleted slice {}: no incremental backup lists it\n", key);
+    if (deleted.empty() && kept.empty() && slices.empty()) fmt::print("no incomplete backups\n");
   });
 }
 

@@ -4,6 +4,7 @@
 #include "catalog/operations.h"
 #include "cli/context.h"
 #include "common/clock.h"
+#include "cli/pitr_view.h"
 #include "cli/progress_view.h"
 
 namespace shardsafe::cli {
@@ -45,7 +46,9 @@ void run(const StatusFlags& flags, const Context& context) {
   }
   nlohmann::json out = nlohmann::json::array();
   for (const auto& record : shown) out.push_back(to_json(record));
-  context.print({{"operations", out}}, [&] {
+  const auto pitr = coordinator::pitr_status(*storage);
+  context.print({{"operations", out}, {"pitr", pitr_status_json(pitr)}}, [&] {
+    if (pitr.state) print_pitr_status(pitr);
     if (shown.empty()) fmt::print("no operations recorded in {}\n", storage->describe());
     for (const auto& record : shown) print_record(record);
   });

@@ -90,7 +90,7 @@ mongo::Timestamp dump_sets(const std::vector<SetToDump>& sets, const std::string
                            storage::Storage& storage, Progress& progress, catalog::Manifest& manifest) {
   JobDispatcher dispatcher(storage, request.storage_location, request.agents);
   std::vector<SetJob> jobs = plan_jobs(sets, request, dispatcher, manifest, prefix);
-  OperationTracker tracker(storage, "backup-" + manifest.id, "backup", manifest.id);
+  OperationTracker tracker(storage, catalog::backup_operation_id(manifest.id), "backup", manifest.id);
   try {
     start_and_await(jobs, "dump", request.limits, progress, tracker);
     // T must be at or after every set's dump end (a dump may already hold writes up to its
@@ -164,6 +164,22 @@ catalog::Manifest chain_base(catalog::Catalog& catalog, const std::vector<SetToD
                                         "): take a full backup; enlarge the oplog (replSetResizeOplog) or back up more often");
 }
 
+// `expected` (a continuous run's previous slice) when it is still the newest committed backup,
+// of these sets, and their oplogs still hold its end: then it is what chain_base would choose,
+// found without reading every manifest (thousands, after weeks of slicing every few minutes).
+std::optional<catalog::Manifest> expected_base(catalog::Catalog& catalog, const std::string& expected,
+                                               const std::vector<SetToDump>& sets) {
+  if (expected.empty()) return std::nullopt;
+  const auto ids = catalog.list_committed_ids();
+  if (ids.empty() || ids.back() != expected) return std::nullopt;
+  catalog::Manifest base = catalog.load(expected);
+  std::vector<std::string> names;
+  for (const auto& set : base.replica_sets) names.push_back(set.name);
+  std::sort(names.begin(), names.end());
+  if (base.kind != "incremental" || names != sorted_names(sets) || !oplogs_hold(sets, base)) return std::nullopt;
+  return base;
+}
+
 const catalog::ReplicaSetBackup& base_set(const catalog::Manifest& base, const std::string& name) {
   for (const auto& set : base.replica_sets) {
     if (set.name == name) return set;
@@ -211,7 +227,7 @@ mongo::Timestamp capture_slices(const std::vector<SetToDump>& sets, const Backup
                                 Progress& progress, const catalog::Manifest& base, catalog::Manifest& manifest) {
   JobDispatcher dispatcher(storage, request.storage_location, request.agents);
   std::vector<SetJob> jobs = plan_increment_jobs(sets, request, dispatcher, manifest, base);
-  OperationTracker tracker(storage, "backup-" + manifest.id, "incremental", manifest.id);
+  OperationTracker tracker(storage, catalog::backup_operation_id(manifest.id), "incremental", manifest.id);
   try {
     start_and_await(jobs, "capture", request.limits, progress, tracker);
     mongo::Timestamp point;
@@ -249,11 +265,13 @@ void back_up_increment(const mongo::Uri& uri, const BackupRequest& request, stor
                        catalog::Manifest& manifest) {
   const bool mongos = is_mongos(uri);
   const auto sets = deployment_sets(uri, mongos);
-  catalog::Catalog catalog(storage);
-  const catalog::Manifest base = chain_base(catalog, sets, storage);
   // The lock keeps increments from interleaving with restores (which must not be sliced) and
-  // with each other; the balancer may run: every set is cut at one cluster time.
-  OperationLock lock(mongos ? sets.back().uri : uri, "incremental backup", request.lock_lease);
+  // with each other; the balancer may run: every set is cut at one cluster time. It is taken
+  // before the base is chosen: a run that waited for it continues the backup that held it.
+  OperationLock lock(mongos ? sets.back().uri : uri, "incremental backup", request.lock_lease, request.lock_wait);
+  catalog::Catalog catalog(storage);
+  auto expected = expected_base(catalog, request.expected_base, sets);
+  const catalog::Manifest base = expected ? std::move(*expected) : chain_base(catalog, sets, storage);
   manifest.kind = "incremental";
   manifest.base = base.id;
   manifest.topology = base.topology;
@@ -264,7 +282,7 @@ void back_up_increment(const mongo::Uri& uri, const BackupRequest& request, stor
 
 void back_up_replica_set(const mongo::Uri& uri, const BackupRequest& request, storage::Storage& storage,
                          Progress& progress, const std::string& prefix, catalog::Manifest& manifest) {
-  OperationLock lock(uri, "backup", request.lock_lease);
+  OperationLock lock(uri, "backup", request.lock_lease, request.lock_wait);
   manifest.topology = "replset";
   manifest.consistency_point = dump_sets({{"", uri}}, prefix, request, storage, progress, manifest);
 }
@@ -272,7 +290,7 @@ void back_up_replica_set(const mongo::Uri& uri, const BackupRequest& request, st
 void back_up_cluster(const mongo::Uri& mongos, const BackupRequest& request, storage::Storage& storage,
                      Progress& progress, const std::string& prefix, catalog::Manifest& manifest) {
   const auto cluster = mongo::discover_cluster(mongos);
-  OperationLock lock(cluster.config.uri, "backup", request.lock_lease);
+  OperationLock lock(cluster.config.uri, "backup", request.lock_lease, request.lock_wait);
   BalancerPause balancer(mongos, lock);
   const auto sets = cluster_sets(cluster);
   manifest.topology = "sharded";

@@ -18,6 +18,9 @@ struct BackupRequest {
   // An incremental backup: every set's oplog from where the newest backup of the deployment
   // ended (its base) to one new cluster point; dump.stream and read_preference apply.
   bool incremental = false;
+  // The base an incremental backup expects (a continuous run's previous slice): taken without
+  // reading every manifest when it is still the newest committed backup, else ignored.
+  std::string expected_base;
   // How long a set may take to reach the consistency point after the last dump ended.
   std::chrono::seconds consistency_timeout{60};
   // Agent mode: each set's job runs in the agent serving it, which reads its own node and
@@ -26,6 +29,9 @@ struct BackupRequest {
   StorageLocation storage_location;
   PhaseLimits limits;
   std::chrono::seconds lock_lease{60};
+  // How long to wait for the lock while another run holds it (an incremental tick of `pitr`
+  // holds it for a few seconds) before failing with kConflict.
+  std::chrono::seconds lock_wait{0};
 };
 
 // Runs a full backup and returns its manifest, committed in `storage`. Steps:
@@ -36,8 +42,8 @@ struct BackupRequest {
 //   align     T = the latest dump end across sets; every job captures its oplog up to T
 //   commit    the manifest, last: before it exists the backup is not listed
 //   release   restart the balancer if it was running, release the lock
-// An incremental backup (request.incremental) instead takes the newest backup of the same
-// replica sets as its base, takes the lock (the balancer keeps running), and has one job per set
+// An incremental backup (request.incremental) instead takes the lock (the balancer keeps
+// running), then the newest backup of the same replica sets as its base, and has one job per set
 // capture the oplog from the base's end to T (the latest newest optime across sets, which every
 // set reaches): the slices "oplog/<set>/<start>-<T>.bson...", each with its entries and MD5.
 // A set whose oplog rolled over past the base's end fails with kChainGap (take a full backup).

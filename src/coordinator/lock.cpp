@@ -1,28 +1,29 @@
 #include "coordinator/lock.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <condition_variable>
 #include <thread>
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/process.h"
 #include "dump/dumper.h"
 
 namespace shardsafe::coordinator {
-namespace {
 
-std::string this_process() {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return std::string(host) + ":" + std::to_string(getpid());
+OperationLock::OperationLock(const mongo::Uri& uri, std::string operation, std::chrono::seconds lease, std::chrono::seconds wait)
+    : lease_(lease), client_(uri), owner_(this_process()) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (const auto held = try_acquire(operation)) {
+    if (std::chrono::steady_clock::now() >= deadline) throw Error(ErrorCode::kConflict, *held);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  spdlog::debug("lock taken for {} by {}", operation, owner_);
+  renewer_ = std::jthread([this](std::stop_token stop) { renew_until_released(stop); });
 }
 
-}  // namespace
-
-OperationLock::OperationLock(const mongo::Uri& uri, std::string operation, std::chrono::seconds lease)
-    : lease_(lease), client_(uri), owner_(this_process()) {
+std::optional<std::string> OperationLock::try_acquire(const std::string& operation) {
   const std::int64_t now = unix_ms();
   // Take the lock if nobody holds it or the holder's lease ran out: one atomic upsert whose
   // filter only matches a free or expired lock. A live lock makes the upsert collide on _id.
@@ -36,7 +37,7 @@ OperationLock::OperationLock(const mongo::Uri& uri, std::string operation, std::
                                  .append("operation", operation)
                                  .append("owner", owner_)
                                  .append_date("acquired_at", now)
-                                 .append_date("expires_at", now + std::chrono::duration_cast<std::chrono::milliseconds>(lease).count())
+                                 .append_date("expires_at", now + std::chrono::duration_cast<std::chrono::milliseconds>(lease_).count())
                                  .append("balancer_was_running", false)
                                  .build();
   try {
@@ -52,17 +53,16 @@ OperationLock::OperationLock(const mongo::Uri& uri, std::string operation, std::
       spdlog::warn("took over the shardsafe lock of {} (operation {}), whose lease had expired",
                    mongo::BsonView(*previous).string("owner").value_or("?"), mongo::BsonView(*previous).string("operation").value_or("?"));
     }
+    return std::nullopt;
   } catch (const ServerError& error) {
     if (error.server_code() != 11000) throw;
-    mongo::Cursor cursor = client_.find("admin", dump::kLockCollection, mongo::BsonBuilder().append("_id", "shardsafe").build());
-    const bson_t* holder = cursor.next();
-    const std::string held_by = holder ? mongo::BsonView(holder).string("owner").value_or("?") : "?";
-    const std::string held_for = holder ? mongo::BsonView(holder).string("operation").value_or("?") : "?";
-    throw Error(ErrorCode::kConflict, "another shardsafe " + held_for + " holds the lock (owner " + held_by +
-                                          "): wait for it to finish, or for its lease to expire if it died");
   }
-  spdlog::debug("lock taken for {} by {}", operation, owner_);
-  renewer_ = std::jthread([this](std::stop_token stop) { renew_until_released(stop); });
+  mongo::Cursor cursor = client_.find("admin", dump::kLockCollection, mongo::BsonBuilder().append("_id", "shardsafe").build());
+  const bson_t* holder = cursor.next();
+  const std::string held_by = holder ? mongo::BsonView(holder).string("owner").value_or("?") : "?";
+  const std::string held_for = holder ? mongo::BsonView(holder).string("operation").value_or("?") : "?";
+  return "another shardsafe " + held_for + " holds the lock (owner " + held_by +
+         "): wait for it to finish, or for its lease to expire if it died";
 }
 
 void OperationLock::update_lease(const mongo::Bson& set_fields) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -16,10 +17,13 @@ namespace shardsafe::coordinator {
 // cluster, the set's own otherwise). Acquired in the constructor, released in the destructor.
 // A thread renews the lease every lease/4 while the lock is held, so a live holder keeps it
 // however long it runs, and a holder that died (kill -9) loses it within one lease. A lease
-// that expired is taken over; a live one is Error(kConflict) naming its operation and owner.
+// that expired is taken over; a live one is retried every 500 ms for up to `wait` (a short
+// operation such as an incremental tick then finishes first), then Error(kConflict) naming
+// its operation and owner.
 class OperationLock {
  public:
-  OperationLock(const mongo::Uri& uri, std::string operation, std::chrono::seconds lease = std::chrono::seconds(60));
+  OperationLock(const mongo::Uri& uri, std::string operation, std::chrono::seconds lease = std::chrono::seconds(60),
+                std::chrono::seconds wait = std::chrono::seconds(0));
   ~OperationLock();
   OperationLock(const OperationLock&) = delete;
   OperationLock& operator=(const OperationLock&) = delete;
@@ -32,6 +36,8 @@ class OperationLock {
   void record_balancer_was_running(bool running);
 
  private:
+  // Takes the lock, or returns why not (who holds it).
+  std::optional<std::string> try_acquire(const std::string& operation);
   void renew_until_released(std::stop_token stop);
   void update_lease(const mongo::Bson& set_fields);
 

@@ -1,5 +1,7 @@
 #include "oplog/replay.h"
 
+#include <spdlog/spdlog.h>
+
 #include "common/error.h"
 #include "oplog/rules.h"
 #include "storage/bson_stream.h"
@@ -99,7 +101,9 @@ void OplogReplayer::apply_entry(OplogEntry entry) {
       return;
     case TransactionRole::kCommitWithOps:
     case TransactionRole::kCommitCommand:
+      flush_batch();
       for (OplogEntry& op : transactions_.commit(entry, role)) apply_operation(std::move(op));
+      flush_batch();
       return;
   }
 }
@@ -125,7 +129,7 @@ void OplogReplayer::apply_operation(OplogEntry op) {
   if (op.op == "c") {
     apply_command(std::move(op));
   } else {
-    send(op);
+    send(std::move(op));
   }
 }
 
@@ -186,19 +190,47 @@ void OplogReplayer::apply_command(OplogEntry op) {
       op.o = with_field(op.o, "dropTarget", true);
     }
   }
-  send(op);
+  send(std::move(op));
 }
 
-void OplogReplayer::send(const OplogEntry& op) {
-  const Bson command = BsonBuilder()
-                           .append_array("applyOps", {encode_for_apply_ops(op, options_.preserve_uuid)})
-                           .build();
+// CRUD joins the batch; a command goes alone, after the batch before it.
+void OplogReplayer::send(OplogEntry op) {
+  mongo::Bson encoded = encode_for_apply_ops(op, options_.preserve_uuid);
+  if (op.op == "c") {
+    flush_batch();
+    send_alone(op, encoded);
+    return;
+  }
+  if (batch_.size() >= kMaxBatchOps || batch_bytes_ + encoded.bytes().size() > kMaxBatchBytes) flush_batch();
+  batch_bytes_ += encoded.bytes().size();
+  batch_.push_back(std::move(op));
+  batch_encoded_.push_back(std::move(encoded));
+}
+
+void OplogReplayer::send_alone(const OplogEntry& op, const Bson& encoded) {
   try {
-    runner_.run_command("admin", command);
+    runner_.run_command("admin", BsonBuilder().append_array("applyOps", {encoded}).build());
   } catch (const Error&) {
     rethrow_with_context("replaying oplog entry at " + op.describe());
   }
   ++result_.applied;
+}
+
+void OplogReplayer::flush_batch() {
+  if (batch_.empty()) return;
+  std::vector<OplogEntry> entries = std::move(batch_);
+  std::vector<Bson> encoded = std::move(batch_encoded_);
+  batch_.clear();
+  batch_encoded_.clear();
+  batch_bytes_ = 0;
+  try {
+    runner_.run_command("admin", BsonBuilder().append_array("applyOps", encoded).build());
+    result_.applied += entries.size();
+    return;
+  } catch (const Error& error) {
+    spdlog::debug("a batch of {} oplog entries failed ({}): replaying them one at a time", entries.size(), error.what());
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) send_alone(entries[i], encoded[i]);
 }
 
 void OplogReplayer::build_deferred_indexes() {
@@ -216,6 +248,7 @@ void OplogReplayer::build_deferred_indexes() {
 }
 
 ReplayResult OplogReplayer::finish() {
+  flush_batch();
   build_deferred_indexes();
   return result_;
 }

@@ -173,8 +173,12 @@ TEST_F(CatalogTest, ListShowsADamagedManifestWithItsProblem) {
 TEST_F(CatalogTest, RemoveDeletesEverythingAndToleratesHalfRemovedBackups) {
   catalog_.commit(write_backup("b1"));
   catalog_.commit(write_backup("b2"));
+  for (const char* id : {"b1", "b2"}) save_operation(storage_, {backup_operation_id(id), "backup", id, "succeeded"});
   catalog_.remove("b1");
   EXPECT_TRUE(storage::list_all(storage_, "backups/b1/").empty());
+  const auto records = list_operations(storage_);
+  ASSERT_EQ(records.size(), 1u) << "b1's record went with it";
+  EXPECT_EQ(records[0].backup_id, "b2");
   ASSERT_EQ(catalog_.list().size(), 1u);
   EXPECT_EQ(catalog_.list()[0].id, "b2");
 

@@ -113,7 +113,7 @@ TEST_F(ClusterCliTest, TheCoordinatorKilledMidBackupLosesItsLeaseAndTheNextRunPu
   waitpid(coordinator, nullptr, 0);
   ASSERT_TRUE(mid_backup) << "the backup never held the lock with the balancer stopped";
 
-  const auto refused = shardsafe("backup --uri " + cluster_.mongos_uri() + " " + storage_);
+  const auto refused = shardsafe("backup --lock-wait 0 --uri " + cluster_.mongos_uri() + " " + storage_);
   EXPECT_EQ(refused.exit_code, 14) << refused.out;
   EXPECT_NE(refused.out.find("another shardsafe backup holds the lock"), std::string::npos) << refused.out;
 

@@ -11,6 +11,7 @@
 #include "catalog/catalog.h"
 #include "common/error.h"
 #include "coordinator/backup.h"
+#include "coordinator/lock.h"
 #include "coordinator/restore.h"
 #include "dump/archive_export.h"
 #include "dump/fingerprint.h"
@@ -85,6 +86,29 @@ class BackupRestoreTest : public ::testing::Test {
     return coordinator::run_restore(request, *storage_, progress_);
   }
 };
+
+TEST_F(BackupRestoreTest, ABackupWaitsForTheLockWhileAShortOperationHoldsIt) {
+  coordinator::BackupRequest request;
+  request.uri = source_.uri();
+  auto held = std::make_unique<coordinator::OperationLock>(mongo::Uri(source_.uri()), "incremental backup");
+  try {
+    coordinator::run_backup(request, *storage_, progress_);  // lock_wait 0: refused at once
+    FAIL() << "expected a conflict";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kConflict);
+    EXPECT_NE(std::string(error.what()).find("incremental backup holds the lock"), std::string::npos) << error.what();
+  }
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    held.reset();
+  });
+  request.lock_wait = std::chrono::seconds(30);
+  const auto started = std::chrono::steady_clock::now();
+  const auto manifest = coordinator::run_backup(request, *storage_, progress_);
+  release.join();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(900)) << "it waited for the holder";
+  EXPECT_EQ(manifest.kind, "full");
+}
 
 TEST_F(BackupRestoreTest, RoundTripIntoAFreshSetIsIdentical) {
   mongo::Client source{mongo::Uri(source_.uri())};

@@ -19,7 +19,8 @@ class RecordingRunner : public CommandRunner {
  public:
   mongo::Bson run_command(const std::string& db, const mongo::Bson& command) override {
     sent.push_back({db, command});
-    if (fail_with_code != 0) throw ServerError(fail_with_code, "DuplicateKey", "E11000 duplicate key error");
+    const bool fails = fail_if_contains.empty() || command.canonical_json().find(fail_if_contains) != std::string::npos;
+    if (fail_with_code != 0 && fails) throw ServerError(fail_with_code, "DuplicateKey", "E11000 duplicate key error");
     return mongo::Bson::from_json(R"({"ok": 1})");
   }
 
@@ -33,7 +34,8 @@ class RecordingRunner : public CommandRunner {
   }
 
   std::vector<SentCommand> sent;
-  int fail_with_code = 0;  // when not 0, every command fails with this server code
+  int fail_with_code = 0;  // when not 0, every command fails with this server code...
+  std::string fail_if_contains;  // ...or, when set, those whose canonical JSON holds this
 };
 
 // The BSON bytes of an entry written in relaxed or canonical Extended JSON.

@@ -57,10 +57,21 @@ class ReplayTest : public ::testing::Test {
     if (!replayer_) replayer_.emplace(runner_, options_);
     return *replayer_;
   }
+  // Replay sends its last batch only when it finishes: the totals, once.
+  ReplayResult finish() {
+    if (!result_) result_ = replayer().finish();
+    return *result_;
+  }
+  // Every op sent once replay finished.
+  std::vector<std::string> ops() {
+    finish();
+    return runner_.applied_ops();
+  }
 
   RecordingRunner runner_;
   ReplayOptions options_;
   std::optional<OplogReplayer> replayer_;
+  std::optional<ReplayResult> result_;
 };
 
 TEST_F(ReplayTest, SendsEachEntryAloneInApplyOpsReencodedAsMongorestoreDoes) {
@@ -68,13 +79,13 @@ TEST_F(ReplayTest, SendsEachEntryAloneInApplyOpsReencodedAsMongorestoreDoes) {
            "op": "u", "ns": "test.c", "ui": )" + kUuid + R"(, "o": {"$v": 2, "diff": {"u": {"a": 1}}},
            "o2": {"_id": 1}, "wall": {"$date": "2026-11-25T00:00:00Z"}, "stmtId": 0, "lsid": )" + kLsid + R"(,
            "txnNumber": {"$numberLong": "4"}, "prevOpTime": {"ts": )" + ts(0, 0) + R"(, "t": {"$numberLong": "-1"}}})");
+  const ReplayResult result = finish();
   ASSERT_EQ(runner_.sent.size(), 1u);
   EXPECT_EQ(runner_.sent[0].db, "admin");
   EXPECT_EQ(runner_.sent[0].command.canonical_json(),
             canonical(R"({"applyOps": [{"ts": )" + ts(100) + R"(, "t": {"$numberLong": "3"}, "v": 2, "op": "u",
               "ns": "test.c", "o": {"$v": 2, "diff": {"u": {"a": 1}}}, "o2": {"_id": 1}, "lsid": )" + kLsid + R"(,
               "txnNumber": {"$numberLong": "4"}, "prevOpTime": {"ts": )" + ts(0, 0) + R"(, "t": {"$numberLong": "-1"}}}]})"));
-  const ReplayResult result = replayer().finish();
   EXPECT_EQ(result.applied, 1u);
   EXPECT_EQ(result.last_applied, (mongo::Timestamp{100, 1}));
 }
@@ -82,7 +93,7 @@ TEST_F(ReplayTest, SendsEachEntryAloneInApplyOpsReencodedAsMongorestoreDoes) {
 TEST_F(ReplayTest, MissingTermBecomesNullAndUuidIsKeptWhenPreserved) {
   options_.preserve_uuid = true;
   apply(R"({"ts": )" + ts(100) + R"(, "v": 2, "op": "i", "ns": "test.c", "ui": )" + kUuid + R"(, "o": {"_id": 1}})");
-  EXPECT_EQ(runner_.applied_ops(),
+  EXPECT_EQ(ops(),
             std::vector<std::string>{canonical(R"({"ts": )" + ts(100) + R"(, "t": null, "v": 2, "op": "i", "ns": "test.c",
                                                "o": {"_id": 1}, "ui": )" + kUuid + "}")});
 }
@@ -99,8 +110,8 @@ TEST_F(ReplayTest, SkipsWhatMongorestoreSkips) {
   apply(R"({"ts": )" + ts(9) + R"(, "op": "km", "ns": "test.c", "o": {}})");
   apply(command(10, "config.$cmd", R"({"create": "system.sessions"})"));
   apply(insert(11, 1, "config.chunks"));  // kept: mongodump dumps config.chunks
-  EXPECT_EQ(runner_.applied_ops(), std::vector<std::string>{sent_insert(11, 1, "config.chunks")});
-  const ReplayResult result = replayer().finish();
+  EXPECT_EQ(ops(), std::vector<std::string>{sent_insert(11, 1, "config.chunks")});
+  const ReplayResult result = finish();
   EXPECT_EQ(result.skipped, 10u);
   EXPECT_EQ(result.applied, 1u);
   EXPECT_EQ(result.last_applied, (mongo::Timestamp{11, 1}));
@@ -112,11 +123,11 @@ TEST_F(ReplayTest, IncludeNamespaceFiltersOperationsAndCommandsByTheirCollection
   apply(insert(2, 2, "test.other"));
   apply(command(3, "test.$cmd", R"({"drop": "other"})"));
   apply(command(4, "test.$cmd", R"({"create": "keep"})"));
-  const auto ops = runner_.applied_ops();
+  const auto ops = this->ops();
   ASSERT_EQ(ops.size(), 2u);
   EXPECT_EQ(ops[0], sent_insert(1, 1, "test.keep"));
   EXPECT_NE(ops[1].find(R"("create" : "keep")"), std::string::npos) << ops[1];
-  EXPECT_EQ(replayer().finish().skipped, 2u);
+  EXPECT_EQ(finish().skipped, 2u);
 }
 
 TEST_F(ReplayTest, SmallTransactionAppliesEachOperationWithTheCommitTimestamp) {
@@ -125,20 +136,20 @@ TEST_F(ReplayTest, SmallTransactionAppliesEachOperationWithTheCommitTimestamp) {
                                             "ns": "test.c", "o": {"_id": 1}})");
   const std::string expected_2 = canonical(R"({"ts": )" + ts(50) + R"(, "t": {"$numberLong": "1"}, "v": 2, "op": "i",
                                             "ns": "test.c", "o": {"_id": 2}})");
-  EXPECT_EQ(runner_.applied_ops(), (std::vector<std::string>{expected_1, expected_2}));
+  EXPECT_EQ(ops(), (std::vector<std::string>{expected_1, expected_2}));
 }
 
 TEST_F(ReplayTest, LargeTransactionWaitsForItsCommitWhileOtherWritesGoThrough) {
   apply(transaction(10, 7, "[" + txn_insert(1) + "]", R"(, "partialTxn": true)"));
   apply(insert(11, 100));
   apply(transaction(12, 7, "[" + txn_insert(2) + "]", R"(, "partialTxn": true)"));
-  EXPECT_EQ(runner_.applied_ops(), std::vector<std::string>{sent_insert(11, 100)});
   apply(transaction(13, 7, "[" + txn_insert(3) + "]", R"(, "count": {"$numberLong": "3"})"));
-  const auto ops = runner_.applied_ops();
-  ASSERT_EQ(ops.size(), 4u);
+  const auto sent = ops();
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_EQ(sent[0], sent_insert(11, 100));
   for (int i = 1; i <= 3; ++i) {
-    EXPECT_NE(ops[static_cast<std::size_t>(i)].find(R"("_id" : { "$numberInt" : ")" + std::to_string(i)), std::string::npos)
-        << ops[static_cast<std::size_t>(i)];
+    EXPECT_NE(sent[static_cast<std::size_t>(i)].find(R"("_id" : { "$numberInt" : ")" + std::to_string(i)), std::string::npos)
+        << sent[static_cast<std::size_t>(i)];
   }
 }
 
@@ -151,7 +162,7 @@ TEST_F(ReplayTest, PreparedTransactionAppliesOnCommitAndNotOnAbort) {
         R"(, "txnNumber": {"$numberLong": "2"}, "o": {"abortTransaction": 1}})");
   apply(R"({"ts": )" + ts(23) + R"(, "op": "c", "ns": "admin.$cmd")" + session +
         R"(, "txnNumber": {"$numberLong": "1"}, "o": {"commitTransaction": 1, "commitTimestamp": )" + ts(22) + "}}");
-  const auto ops = runner_.applied_ops();
+  const auto ops = this->ops();
   ASSERT_EQ(ops.size(), 1u);
   EXPECT_NE(ops[0].find(R"("_id" : { "$numberInt" : "1" })"), std::string::npos) << ops[0];
 }
@@ -174,18 +185,18 @@ TEST_F(ReplayTest, TransactionCommittedAfterUpToIsNotApplied) {
   apply(transaction(12, 7, "[" + txn_insert(2) + "]"));
   apply(insert(13, 101));
   EXPECT_TRUE(replayer().reached_end());
-  EXPECT_EQ(runner_.applied_ops(), std::vector<std::string>{sent_insert(11, 100)});
-  EXPECT_EQ(replayer().finish().last_applied, (mongo::Timestamp{11, 1}));
+  EXPECT_EQ(ops(), std::vector<std::string>{sent_insert(11, 100)});
+  EXPECT_EQ(finish().last_applied, (mongo::Timestamp{11, 1}));
 }
 
 TEST_F(ReplayTest, NestedApplyOpsAreUnwrappedAndFiltered) {
   apply(command(30, "admin.$cmd", R"({"applyOps": [)" + txn_insert(1) +
                                       R"(, {"op": "c", "ns": "admin.$cmd", "o": {"applyOps": [)" + txn_insert(2) +
                                       R"(, {"op": "i", "ns": "config.system.sessions", "o": {"_id": 3}}]}}]})"));
-  const auto ops = runner_.applied_ops();
+  const auto ops = this->ops();
   ASSERT_EQ(ops.size(), 2u);
   EXPECT_NE(ops[1].find(R"("_id" : { "$numberInt" : "2" })"), std::string::npos) << ops[1];
-  EXPECT_EQ(replayer().finish().skipped, 1u);
+  EXPECT_EQ(finish().skipped, 1u);
 }
 
 TEST_F(ReplayTest, IndexBuildsAreDeferredAndBuiltAtTheEnd) {
@@ -194,8 +205,8 @@ TEST_F(ReplayTest, IndexBuildsAreDeferredAndBuiltAtTheEnd) {
                                     R"(, "indexes": [{"v": 2, "key": {"b": 1}, "name": "b_1", "unique": true}]})"));
   apply(command(3, "test.$cmd", R"({"createIndexes": "d", "v": 2, "key": {"x": 1}, "name": "x_1"})"));
   apply(insert(4, 1));
-  EXPECT_EQ(runner_.sent.size(), 1u);  // only the insert
-  replayer().finish();
+  EXPECT_TRUE(runner_.sent.empty());  // the insert waits in its batch, the index builds until the end
+  finish();
   ASSERT_EQ(runner_.sent.size(), 3u);
   EXPECT_EQ(runner_.sent[1].db, "test");
   EXPECT_EQ(runner_.sent[1].command.canonical_json(),
@@ -217,7 +228,7 @@ TEST_F(ReplayTest, DdlAfterADeferredIndexChangesTheDeferredSpecs) {
   apply(command(8, "test.$cmd", R"({"createIndexes": "from", "v": 2, "key": {"f": 1}, "name": "f_1"})"));
   apply(command(9, "admin.$cmd", R"({"renameCollection": "test.from", "to": "test.to", "dropTarget": )" +
                                      std::string(kOtherUuid) + "}"));
-  replayer().finish();
+  finish();
 
   std::vector<std::string> sent;
   for (const auto& c : runner_.sent) sent.push_back(c.command.canonical_json());
@@ -235,7 +246,7 @@ TEST_F(ReplayTest, CollModAndCreateLoseOptionsServersNoLongerAccept) {
   apply(command(1, "test.$cmd", R"({"collMod": "c", "validationLevel": "off", "noPadding": false})"));
   apply(command(2, "test.$cmd", R"({"create": "n", "recordIdsReplicated": true, "capped": true, "size": 4096})"));
   apply(command(3, "test.$cmd", R"({"collMod": "c", "usePowerOf2Sizes": true})"));  // nothing left to send
-  const auto ops = runner_.applied_ops();
+  const auto ops = this->ops();
   ASSERT_EQ(ops.size(), 2u);
   EXPECT_NE(ops[0].find(R"("o" : { "collMod" : "c", "validationLevel" : "off" })"), std::string::npos) << ops[0];
   EXPECT_NE(ops[1].find(R"("o" : { "create" : "n", "capped" : true, "size" : { "$numberInt" : "4096" } })"),
@@ -250,8 +261,8 @@ TEST_F(ReplayTest, StopsAfterUpToInclusive) {
   EXPECT_FALSE(replayer().reached_end());
   apply(insert(3, 3));
   EXPECT_TRUE(replayer().reached_end());
-  EXPECT_EQ(runner_.applied_ops(), (std::vector<std::string>{sent_insert(1, 1), sent_insert(2, 2)}));
-  const ReplayResult result = replayer().finish();
+  EXPECT_EQ(ops(), (std::vector<std::string>{sent_insert(1, 1), sent_insert(2, 2)}));
+  const ReplayResult result = finish();
   EXPECT_EQ(result.applied, 2u);
   EXPECT_EQ(result.last_applied, (mongo::Timestamp{2, 1}));
 }
@@ -294,13 +305,32 @@ TEST_F(ReplayTest, MalformedEntriesAreCorruptData) {
 
 TEST_F(ReplayTest, ServerErrorNamesTheEntryAndKeepsTheServerCode) {
   runner_.fail_with_code = 11000;
+  runner_.fail_if_contains = R"("_id" : { "$numberInt" : "2" })";
+  apply(insert(41, 1, "shop.orders"));
+  apply(insert(42, 2, "shop.orders"));
+  apply(insert(43, 3, "shop.orders"));
   try {
-    apply(insert(42, 1, "shop.orders"));
+    finish();
     FAIL() << "expected an error";
   } catch (const ServerError& e) {
     EXPECT_EQ(e.server_code(), 11000);
     EXPECT_NE(std::string(e.what()).find("ts 42.1 on \"shop.orders\""), std::string::npos) << e.what();
   }
+  // The batch of three, then each entry alone until the failing one.
+  ASSERT_EQ(runner_.sent.size(), 3u);
+  EXPECT_EQ(mongo::BsonView(runner_.sent[0].command).documents("applyOps").size(), 3u);
+}
+
+TEST_F(ReplayTest, ConsecutiveCrudSharesOneApplyOpsThatCommandsAndTransactionsBreak) {
+  for (std::uint32_t i = 1; i <= kMaxBatchOps + 2; ++i) apply(insert(i, static_cast<int>(i)));
+  apply(command(2000, "test.$cmd", R"({"drop": "c"})"));
+  apply(insert(2001, 1));
+  apply(transaction(2002, 1, "[" + txn_insert(2) + "," + txn_insert(3) + "]"));
+  apply(insert(2003, 4));
+  EXPECT_EQ(finish().applied, kMaxBatchOps + 2 + 1 + 1 + 2 + 1);
+  std::vector<std::size_t> sizes;
+  for (const auto& sent : runner_.sent) sizes.push_back(mongo::BsonView(sent.command).documents("applyOps").size());
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{kMaxBatchOps, 2, 1, 1, 2, 1}));
 }
 
 }  // namespace
