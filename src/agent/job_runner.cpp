@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 
 #include "common/clock.h"
@@ -247,12 +248,33 @@ JobStatus JobRunner::start(const JobSpec& given) {
   {
     std::lock_guard lock(mutex_);
     if (const auto existing = jobs_.find(spec.id); existing != jobs_.end()) return existing->second->snapshot();
+    forget_old_finished_jobs_locked();
     job = std::make_shared<Job>(spec, [this](const JobStatus& s) { save(s); });
     jobs_[spec.id] = job;
   }
   spdlog::info("job \"{}\" ({}) started", spec.id, spec.kind);
   job->launch(kind->second);
   return job->snapshot();
+}
+
+void JobRunner::forget_old_finished_jobs_locked() {
+  std::vector<JobStatus> finished;
+  for (const auto& [id, job] : jobs_) {
+    JobStatus status = job->snapshot();
+    if (is_final(status.state)) finished.push_back(std::move(status));
+  }
+  if (finished.size() <= options_.keep_finished) return;
+  std::sort(finished.begin(), finished.end(), [](const auto& a, const auto& b) { return a.heartbeat_ms < b.heartbeat_ms; });
+  std::vector<std::string> files;
+  for (std::size_t i = 0; i < finished.size() - options_.keep_finished; ++i) {
+    jobs_.erase(finished[i].id);
+    files.push_back(status_key(finished[i].id));
+  }
+  try {
+    if (status_files_) status_files_->remove(files);
+  } catch (const std::exception& error) {
+    spdlog::warn("could not remove the status files of old jobs: {}", error.what());
+  }
 }
 
 std::shared_ptr<JobRunner::Job> JobRunner::find(const std::string& id) {

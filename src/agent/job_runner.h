@@ -47,6 +47,9 @@ using JobKinds = std::map<std::string, JobBody, std::less<>>;
 struct JobRunnerOptions {
   std::optional<std::filesystem::path> data_dir;  // none: no status files (in-process jobs)
   std::chrono::milliseconds tick{1000};            // how often running jobs' files are refreshed
+  // Finished jobs kept (in memory and as status files); older ones are forgotten when a new
+  // job starts, so an agent serving a PITR slice every few minutes does not grow forever.
+  std::size_t keep_finished = 1000;
 };
 
 class JobRunner : public JobService {
@@ -68,6 +71,7 @@ class JobRunner : public JobService {
   class Job;
   std::shared_ptr<Job> find(const std::string& id);
   void load_status_files();
+  void forget_old_finished_jobs_locked();
   void save(const JobStatus& status);
   void tick_until_stopped(std::stop_token stop);
 

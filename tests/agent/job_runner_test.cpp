@@ -91,6 +91,30 @@ TEST(JobRunner, StartIsIdempotentById) {
   EXPECT_THROW(runner.resume("j1", {}), Error) << "only an awaiting job takes a decision";
 }
 
+TEST(JobRunner, OnlyTheNewestFinishedJobsAreKept) {
+  TempDir dir;
+  std::atomic<int> runs{0};
+  JobRunnerOptions options{dir.path(), std::chrono::milliseconds(50)};
+  options.keep_finished = 2;
+  JobRunner runner(test_kinds(runs), options);
+  for (const std::string id : {"j1", "j2", "j3"}) {
+    runner.start({id, "echo", {}});
+    wait_until(runner, id, JobState::kAwaiting);
+    runner.resume(id, {});
+    ASSERT_EQ(wait_until(runner, id, JobState::kSucceeded).state, JobState::kSucceeded);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // each finishes in a later millisecond
+  }
+  runner.start({"j4", "echo", {}});
+  EXPECT_THROW(runner.status("j1"), Error) << "the oldest finished job is forgotten";
+  EXPECT_FALSE(fs::exists(dir.path() / "jobs" / "j1.json"));
+  EXPECT_EQ(runner.status("j2").state, JobState::kSucceeded);
+  EXPECT_EQ(runner.status("j3").state, JobState::kSucceeded);
+  EXPECT_TRUE(fs::exists(dir.path() / "jobs" / "j2.json"));
+  wait_until(runner, "j4", JobState::kAwaiting);
+  runner.resume("j4", {});
+  wait_until(runner, "j4", JobState::kSucceeded);
+}
+
 TEST(JobRunner, AFailedJobReportsItsErrorCodeAndMessage) {
   TempDir dir;
   std::atomic<int> runs{0};
