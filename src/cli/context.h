@@ -58,5 +58,6 @@ void add_transfer_verbs(CLI::App& app, Context& context);  // export, import
 void add_demo_verb(CLI::App& app, Context& context);
 void add_agent_verb(CLI::App& app, Context& context);
 void add_status_verb(CLI::App& app, Context& context);
+void add_server_verb(CLI::App& app, Context& context);
 
 }  // namespace shardsafe::cli

@@ -2,6 +2,7 @@
 // through a mongos, a sharded cluster.
 #include <spdlog/spdlog.h>
 
+#include "catalog/summary_json.h"
 #include "cli/context.h"
 #include "cli/progress_view.h"
 #include "coordinator/backup.h"
@@ -22,17 +23,6 @@ struct BackupFlags {
   int lock_lease_seconds = 60;
   bool incremental = false;
 };
-
-nlohmann::json describe_result(const catalog::Manifest& manifest) {
-  return {{"id", manifest.id},
-          {"kind", manifest.kind},
-          {"base", manifest.base},
-          {"consistency_point", manifest.consistency_point.to_string()},
-          {"documents", manifest.total_documents()},
-          {"raw_bytes", manifest.total_raw_bytes()},
-          {"stored_bytes", manifest.total_stored_bytes()},
-          {"replica_sets", manifest.replica_sets.size()}};
-}
 
 void run(const BackupFlags& flags, const Context& context) {
   auto storage = context.open_storage();
@@ -55,7 +45,7 @@ void run(const BackupFlags& flags, const Context& context) {
     ProgressView view(progress, !context.show_progress());
     manifest = coordinator::run_backup(request, *storage, progress);
   }
-  context.print(describe_result(manifest), [&] {
+  context.print(catalog::backup_result_json(manifest), [&] {
     if (manifest.kind == "incremental") {
       std::uint64_t entries = 0;
       for (const auto& set : manifest.replica_sets) entries += set.oplog_entries;

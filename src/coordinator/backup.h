@@ -26,6 +26,7 @@ struct BackupRequest {
   StorageLocation storage_location;
   PhaseLimits limits;
   std::chrono::seconds lock_lease{60};
+  OperationObserver observer;  // optional
 };
 
 // Runs a full backup and returns its manifest, committed in `storage`. Steps:

@@ -1,0 +1,148 @@
+// `shardsafe server` as a child process, as an operator runs it: a config file, a token file and
+// a data directory in a temporary directory; stderr kept in <dir>/server.log; stopped with
+// SIGTERM (or killed with SIGKILL by a test) and started again on the same files.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/agent_process.h"
+#include "support/sandbox.h"
+
+namespace shardsafe::testing {
+
+class ServerProcess {
+ public:
+  // Writes <dir>/token and <dir>/server.yaml: `clusters_yaml` is the YAML under `clusters:`,
+  // `storage_yaml` the `storage:` map (indented by two spaces).
+  ServerProcess(std::filesystem::path dir, const std::string& storage_yaml, const std::string& clusters_yaml)
+      : dir_(std::move(dir)) {
+    token_ = write_token_file(dir_ / "token");
+    std::ofstream(config_path()) << "server:\n  listen: 127.0.0.1:0\n  token_file: " << (dir_ / "token").string()
+                                 << "\n  data_dir: " << (dir_ / "data").string() << "\nstorage:\n"
+                                 << storage_yaml << "clusters:\n"
+                                 << clusters_yaml;
+    launch();
+  }
+  ~ServerProcess() { kill_hard(); }
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  std::filesystem::path config_path() const { return dir_ / "server.yaml"; }
+  std::filesystem::path log_path() const { return dir_ / "server.log"; }
+  const std::string& token() const { return token_; }
+  int port() const { return port_; }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  // A client that carries the token.
+  httplib::Client client() const {
+    httplib::Client client(base_url());
+    client.set_bearer_token_auth(token_);
+    client.set_read_timeout(30, 0);
+    return client;
+  }
+
+  void launch() {
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    const std::vector<std::string> argv = {(build_dir() / "shardsafe").string(), "--json", "server", "--config", config_path().string(),
+                                           "--shutdown-grace", "20"};
+    const std::string log = log_path().string();
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (log_fd >= 0) ::dup2(log_fd, STDERR_FILENO);
+      std::vector<char*> args;
+      for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      _exit(127);
+    }
+    ::close(out[1]);
+    std::string line;
+    char c = 0;
+    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(out[0]);
+    try {
+      const std::string address = nlohmann::json::parse(line).at("listening");
+      port_ = std::stoi(address.substr(address.rfind(':') + 1));
+    } catch (const std::exception&) {
+      kill_hard();
+      throw std::runtime_error("the server did not start (see " + log + "): " + line);
+    }
+  }
+
+  // SIGTERM; returns the exit status once the process is gone.
+  int terminate() {
+    ::kill(pid_, SIGTERM);
+    return wait_exit();
+  }
+  void kill_hard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    wait_exit();
+  }
+  std::string log() const {
+    std::ifstream file(log_path());
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+  }
+
+ private:
+  int wait_exit() {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  std::filesystem::path dir_;
+  std::string token_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// GET `path` (with the token) as JSON; fails the test on a transport error.
+inline nlohmann::json get_json(const ServerProcess& server, const std::string& path, int* status = nullptr) {
+  auto answer = server.client().Get(path);
+  if (!answer) throw std::runtime_error("GET " + path + " failed");
+  if (status) *status = answer->status;
+  return nlohmann::json::parse(answer->body);
+}
+
+// POST `body` to `path`; the answer's status and JSON.
+inline std::pair<int, nlohmann::json> post_json(const ServerProcess& server, const std::string& path, const std::string& body) {
+  auto answer = server.client().Post(path, body, "application/json");
+  if (!answer) throw std::runtime_error("POST " + path + " failed");
+  return {answer->status, nlohmann::json::parse(answer->body)};
+}
+
+// Polls job `id` until it is no longer queued or running (up to `limit`); returns it.
+inline nlohmann::json wait_for_job(const ServerProcess& server, std::int64_t id, std::chrono::seconds limit = std::chrono::seconds(120)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    auto job = get_json(server, "/api/v1/jobs/" + std::to_string(id));
+    if (job["state"] != "queued" && job["state"] != "running") return job;
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("job " + std::to_string(id) + " did not finish: " + job.dump());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace shardsafe::testing
