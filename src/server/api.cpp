@@ -126,7 +126,9 @@ void ApiServer::add_routes() {
   });
   server_->set_error_handler([](const Request& request, Response& response) {
     if (response.status == 404 && response.body.empty()) reply_error(response, Error(ErrorCode::kNotFound, "no route " + request.path));
-    if (response.status == 413) reply(response, 413, {{"error", "invalid_argument"}, {"message", "the request body is too large"}});
+    if (response.status == 413) {
+      reply_error(response, Error(ErrorCode::kInvalidArgument, "the request body is larger than " + std::to_string(kMaxBodyBytes) + " bytes"));
+    }
   });
   server_->Get("/healthz", [](const Request&, Response& response) { reply(response, 200, {{"ok", true}, {"version", kVersion}}); });
   server_->Get("/metrics", guarded([this](const Request&, Response& response) {

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "mongo/client.h"
 #include "support/agent_process.h"
 #include "support/sandbox.h"
 
@@ -143,6 +144,28 @@ inline nlohmann::json wait_for_job(const ServerProcess& server, std::int64_t id,
     if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("job " + std::to_string(id) + " did not finish: " + job.dump());
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+// `count` documents {_id: i, name} into shop.items of the set at `uri`.
+inline void insert_items(const std::string& uri, int count) {
+  mongo::Client client{mongo::Uri(uri)};
+  std::vector<mongo::Bson> owned;
+  for (int i = 0; i < count; ++i) owned.push_back(mongo::BsonBuilder().append("_id", i).append("name", "item " + std::to_string(i)).build());
+  std::vector<std::span<const std::uint8_t>> raw;
+  for (const auto& doc : owned) raw.push_back(doc.bytes());
+  client.insert_many("shop", "items", raw, true, mongo::BsonBuilder().append("w", "majority").build());
+}
+
+inline std::int64_t count_items(const std::string& uri) {
+  mongo::Client client{mongo::Uri(uri)};
+  const auto answer = client.command("shop", mongo::BsonBuilder().append("count", "items").build());
+  return mongo::BsonView(answer).integer("n").value_or(-1);
+}
+
+inline std::string file_storage(const std::filesystem::path& root) { return "  url: file://" + root.string() + "\n"; }
+
+inline std::string cluster_yaml(const std::string& name, const std::string& uri, const std::string& extra = "") {
+  return "  " + name + ":\n    uri: \"" + uri + "\"\n" + extra;
 }
 
 }  // namespace shardsafe::testing
