@@ -26,6 +26,7 @@ using httplib::Response;
 using nlohmann::json;
 
 constexpr std::size_t kMaxBodyBytes = 64 << 10;
+constexpr std::size_t kWorkers = 32;
 constexpr const char* kName = "([A-Za-z0-9._-]+)";
 constexpr const char* kNumber = "([0-9]+)";
 
@@ -79,8 +80,9 @@ json cluster_json(const ClusterConfig& cluster, JobManager& jobs) {
           {"busy_job", busy ? json(*busy) : json(nullptr)}};
 }
 
-// One page of `listing`'s backups, newest first: `limit` after backup `after` (or from the newest).
-json backups_page(const ClusterListing& listing, const Request& request) {
+// One page of `listing`'s backups, newest first: `limit` after backup `after` (or from the
+// newest), with the whole timeline. Assembled from the listing's serialized parts.
+std::string backups_page(const ClusterListing& listing, const Request& request) {
   const auto limit = static_cast<std::size_t>(number_param(request, "limit", 100, 1, 1000));
   std::size_t start = 0;
   if (request.has_param("after")) {
@@ -90,13 +92,11 @@ json backups_page(const ClusterListing& listing, const Request& request) {
     start = static_cast<std::size_t>(it - listing.backups.begin()) + 1;
   }
   const std::size_t end = std::min(listing.backups.size(), start + limit);
-  json page = json::array();
-  for (std::size_t i = start; i < end; ++i) page.push_back(listing.backups_json[i]);
-  return {{"backups", page},
-          {"total", listing.backups.size()},
-          {"next", end < listing.backups.size() ? json(listing.backups[end - 1].id) : json(nullptr)},
-          {"timeline", listing.timeline_json},
-          {"listed_at", iso8601(listing.listed_at)}};
+  std::string page = "{\"backups\":[";
+  for (std::size_t i = start; i < end; ++i) page += (i == start ? "" : ",") + listing.backups_json[i];
+  const json next = end < listing.backups.size() ? json(listing.backups[end - 1].id) : json(nullptr);
+  return page + "],\"total\":" + std::to_string(listing.backups.size()) + ",\"next\":" + next.dump() +
+         ",\"listed_at\":" + json(iso8601(listing.listed_at)).dump() + ",\"timeline\":" + listing.timeline_json + "}";
 }
 
 }  // namespace
@@ -104,6 +104,14 @@ json backups_page(const ClusterListing& listing, const Request& request) {
 ApiServer::ApiServer(ApiParts parts) : parts_(parts) {
   server_ = agent::http::make_server(parts_.config.tls_cert, parts_.config.tls_key, "the server");
   server_->set_payload_max_length(kMaxBodyBytes);
+  // Answers are small and each is one write: without this, Nagle's algorithm and delayed ACKs
+  // hold kept-alive answers for ~40 ms.
+  server_->set_tcp_nodelay(true);
+  // Each kept-alive connection holds a worker: room for the dashboard, scrapers and scripts.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  // httplib closes a kept-alive connection after 5 requests by default: a dashboard polling
+  // every second would reconnect every 5 s, a scraper or script far more often.
+  server_->set_keep_alive_max_count(1000);
   add_routes();
   port_ = agent::http::bind_server(*server_, parts_.config.host, parts_.config.port, "the server");
 }
@@ -147,7 +155,7 @@ void ApiServer::add_cluster_routes() {
                  reply(response, 200, {{"clusters", clusters}});
                }));
   server_->Get(std::string("/api/v1/clusters/") + kName + "/backups", guarded([this](const Request& request, Response& response) {
-                 reply(response, 200, backups_page(*parts_.catalogs.get(request.matches[1]), request));
+                 response.set_content(backups_page(*parts_.catalogs.get(request.matches[1]), request), "application/json");
                }));
   server_->Post(std::string("/api/v1/clusters/") + kName + "/backups", guarded([this](const Request& request, Response& response) {
                   const json params = backup_params(parse_body(request));

@@ -14,9 +14,9 @@ ClusterListing list_cluster(const ClusterConfig& cluster) {
   ClusterListing listing;
   listing.backups = catalog.list();
   listing.timeline = catalog::build_timeline(listing.backups);
-  listing.timeline_json = catalog::timeline_json(listing.timeline);
+  listing.timeline_json = catalog::timeline_json(listing.timeline).dump();
   std::reverse(listing.backups.begin(), listing.backups.end());
-  for (const auto& backup : listing.backups) listing.backups_json.push_back(catalog::summary_json(backup));
+  for (const auto& backup : listing.backups) listing.backups_json.push_back(catalog::summary_json(backup).dump());
   listing.listed_at = std::chrono::system_clock::now();
   return listing;
 }

@@ -20,11 +20,12 @@
 
 namespace shardsafe::server {
 
+// Serialized once per listing, so that a page of it costs string copies, not JSON building.
 struct ClusterListing {
   std::vector<catalog::BackupSummary> backups;  // newest first
-  std::vector<nlohmann::json> backups_json;     // catalog::summary_json of each, same order
+  std::vector<std::string> backups_json;        // catalog::summary_json of each, same order, serialized
   catalog::Timeline timeline;
-  nlohmann::json timeline_json;
+  std::string timeline_json;                    // catalog::timeline_json, serialized
   std::chrono::system_clock::time_point listed_at;
 };
 

@@ -177,5 +177,41 @@ TEST_F(ServerTest, AfterARestartTheHistoryRemainsAndARunningJobShowsInterrupted)
   EXPECT_EQ(get_json(server, "/api/v1/jobs")["jobs"].size(), 2u);
 }
 
+TEST_F(ServerTest, ListingsArePagedNewestFirst) {
+  insert_items(source_.uri(), 10);
+  ServerProcess server(dir_.path(), file_storage(storage_root_), cluster_yaml("prod", source_.uri()));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    const json job = wait_for_job(server, post_json(server, "/api/v1/clusters/prod/backups", "{}").second["job"]);
+    ASSERT_EQ(job["state"], "succeeded") << job.dump(2);
+    ids.push_back(job["result"]["id"]);
+  }
+  const json first = get_json(server, "/api/v1/clusters/prod/backups?limit=2");
+  ASSERT_EQ(first["backups"].size(), 2u);
+  EXPECT_EQ(first["total"], 3);
+  EXPECT_EQ(first["backups"][0]["id"], ids[2]);
+  EXPECT_EQ(first["backups"][1]["id"], ids[1]);
+  EXPECT_EQ(first["next"], ids[1]);
+  EXPECT_EQ(first["timeline"]["windows"].size(), 3u);
+  const json second = get_json(server, "/api/v1/clusters/prod/backups?limit=2&after=" + ids[1]);
+  ASSERT_EQ(second["backups"].size(), 1u);
+  EXPECT_EQ(second["backups"][0]["id"], ids[0]);
+  EXPECT_TRUE(second["next"].is_null());
+  int status = 0;
+  get_json(server, "/api/v1/clusters/prod/backups?after=2020-01-01T00-00-00Z", &status);
+  EXPECT_EQ(status, 404);
+  const json bad_limit = get_json(server, "/api/v1/clusters/prod/backups?limit=0", &status);
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(bad_limit["message"].get<std::string>().find("\"limit\""), std::string::npos) << bad_limit.dump();
+
+  const json jobs = get_json(server, "/api/v1/jobs?limit=2");
+  ASSERT_EQ(jobs["jobs"].size(), 2u);
+  EXPECT_EQ(jobs["jobs"][0]["id"], 3);
+  EXPECT_EQ(jobs["jobs"][1]["id"], 2);
+  const json older = get_json(server, "/api/v1/jobs?limit=2&before=2");
+  ASSERT_EQ(older["jobs"].size(), 1u);
+  EXPECT_EQ(older["jobs"][0]["id"], 1);
+}
+
 }  // namespace
 }  // namespace shardsafe::server
