@@ -6,7 +6,6 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <httplib.h>
 #include <thread>
 
@@ -148,15 +147,4 @@ BENCHMARK(BM_Route)->DenseRange(0, 4)->Iterations(1)->Unit(benchmark::kMilliseco
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (std::getenv("SHARDSAFE_BUILD_DIR") == nullptr) {
-    // The benchmark lives in <build>/bench/; the sandbox binary in <build>/.
-    auto build = std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path();
-    setenv("SHARDSAFE_BUILD_DIR", build.c_str(), 0);
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+BENCHMARK_MAIN();

@@ -3,10 +3,7 @@
 // SIGTERM (or killed with SIGKILL by a test) and started again on the same files.
 #pragma once
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -21,6 +18,7 @@
 
 #include "mongo/client.h"
 #include "support/agent_process.h"
+#include "support/daemon_process.h"
 #include "support/sandbox.h"
 
 namespace shardsafe::testing {
@@ -57,34 +55,16 @@ class ServerProcess {
   }
 
   void launch() {
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    const std::vector<std::string> argv = {(build_dir() / "shardsafe").string(), "--json", "server", "--config", config_path().string(),
-                                           "--shutdown-grace", "20"};
-    const std::string log = log_path().string();
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (log_fd >= 0) ::dup2(log_fd, STDERR_FILENO);
-      std::vector<char*> args;
-      for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      _exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char c = 0;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
+    const StartedDaemon started = start_daemon({(build_dir() / "shardsafe").string(), "--json", "server", "--config",
+                                                config_path().string(), "--shutdown-grace", "20"},
+                                               log_path().string());
+    pid_ = started.pid;
     try {
-      const std::string address = nlohmann::json::parse(line).at("listening");
+      const std::string address = nlohmann::json::parse(started.first_line).at("listening");
       port_ = std::stoi(address.substr(address.rfind(':') + 1));
     } catch (const std::exception&) {
       kill_hard();
-      throw std::runtime_error("the server did not start (see " + log + "): " + line);
+      throw std::runtime_error("the server did not start (see " + log_path().string() + "): " + started.first_line);
     }
   }
 
@@ -107,11 +87,9 @@ class ServerProcess {
 
  private:
   int wait_exit() {
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+    const int status = wait_for_exit(pid_);
     pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return status;
   }
 
   std::filesystem::path dir_;
