@@ -74,6 +74,19 @@ TEST_F(ScheduleTest, ARunMissedWhileTheServerWasDownRunsOnceAtStart) {
   EXPECT_EQ(jobs_by(server, "schedule").size(), 1u) << "the schedule went on from the run: nothing is due again";
 }
 
+TEST_F(ScheduleTest, AScheduleFiresWhileTheServerRuns) {
+  ServerProcess server(dir_.path(), file_storage(storage_root_), cluster_yaml("prod", source_.uri(), "    schedule: {full: \"* * * * *\"}\n"));
+  std::vector<json> scheduled;
+  for (int i = 0; i < 140 && scheduled.empty(); ++i) {  // within the next minute, and then some
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    scheduled = jobs_by(server, "schedule");
+  }
+  ASSERT_EQ(scheduled.size(), 1u) << server.log();
+  EXPECT_EQ(wait_for_job(server, scheduled[0]["id"])["state"], "succeeded");
+  const json clusters = get_json(server, "/api/v1/clusters");
+  EXPECT_FALSE(clusters["clusters"][0]["schedule"]["full"]["next"].get<std::string>().empty());
+}
+
 TEST_F(ScheduleTest, RetentionRunsAfterEachBackupAndMetricsReportIt) {
   ServerProcess server(dir_.path(), file_storage(storage_root_), cluster_yaml("prod", source_.uri(), "    retention: {keep_last: 1}\n"));
   const json first = wait_for_job(server, post_json(server, "/api/v1/clusters/prod/backups", R"({"kind":"full"})").second["job"]);

@@ -7,6 +7,7 @@
 #include "mongo/client.h"
 #include "server/job_store.h"
 #include "server_process.h"
+#include "storage/s3rver.h"
 #include "support/sandbox.h"
 
 namespace shardsafe::server {
@@ -211,6 +212,27 @@ TEST_F(ServerTest, ListingsArePagedNewestFirst) {
   const json older = get_json(server, "/api/v1/jobs?limit=2&before=2");
   ASSERT_EQ(older["jobs"].size(), 1u);
   EXPECT_EQ(older["jobs"][0]["id"], 1);
+}
+
+TEST_F(ServerTest, WithACertificateTheApiIsServedOverHttpsOnly) {
+  const storage::testing::SelfSignedCertificate certificate;
+  ServerProcess server(dir_.path(), file_storage(storage_root_), cluster_yaml("prod", source_.uri()),
+                       "  tls_cert: " + certificate.certificate_file() + "\n  tls_key: " + certificate.key_file() + "\n");
+  httplib::SSLClient trusting("127.0.0.1", server.port());
+  trusting.set_ca_cert_path(certificate.certificate_file().c_str());
+  trusting.set_bearer_token_auth(server.token());
+  const auto clusters = trusting.Get("/api/v1/clusters");
+  ASSERT_TRUE(clusters) << httplib::to_string(clusters.error());
+  EXPECT_EQ(clusters->status, 200);
+  EXPECT_EQ(json::parse(clusters->body)["clusters"][0]["name"], "prod");
+  httplib::Client plain(server.base_url());
+  plain.set_bearer_token_auth(server.token());
+  const auto refused = plain.Get("/api/v1/clusters");
+  EXPECT_TRUE(!refused || refused->status != 200) << "plain HTTP gets no answer from an HTTPS server";
+  httplib::SSLClient distrusting("127.0.0.1", server.port());
+  distrusting.enable_server_certificate_verification(true);
+  distrusting.set_bearer_token_auth(server.token());
+  EXPECT_FALSE(distrusting.Get("/api/v1/clusters")) << "a certificate nobody vouched for is refused by the client";
 }
 
 }  // namespace

@@ -26,12 +26,15 @@ namespace shardsafe::testing {
 class ServerProcess {
  public:
   // Writes <dir>/token and <dir>/server.yaml: `clusters_yaml` is the YAML under `clusters:`,
-  // `storage_yaml` the `storage:` map (indented by two spaces).
-  ServerProcess(std::filesystem::path dir, const std::string& storage_yaml, const std::string& clusters_yaml)
+  // `storage_yaml` the `storage:` map and `server_yaml` more of the `server:` map (each line
+  // indented by two spaces).
+  ServerProcess(std::filesystem::path dir, const std::string& storage_yaml, const std::string& clusters_yaml,
+                const std::string& server_yaml = "")
       : dir_(std::move(dir)) {
     token_ = write_token_file(dir_ / "token");
     std::ofstream(config_path()) << "server:\n  listen: 127.0.0.1:0\n  token_file: " << (dir_ / "token").string()
-                                 << "\n  data_dir: " << (dir_ / "data").string() << "\nstorage:\n"
+                                 << "\n  data_dir: " << (dir_ / "data").string() << "\n"
+                                 << server_yaml << "storage:\n"
                                  << storage_yaml << "clusters:\n"
                                  << clusters_yaml;
     launch();
