@@ -11,11 +11,18 @@
 namespace shardsafe::server {
 namespace {
 
-nlohmann::json progress_json(const catalog::OperationRecord& operation) {
+// Each replica set's state in `operation`. A set's counters restart with each phase of its job
+// (dump, then oplog): bytes and documents keep the most `previous` saw, the dump's totals.
+nlohmann::json progress_json(const catalog::OperationRecord& operation, const nlohmann::json& previous) {
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> peaks;
+  for (const auto& set : previous.value("replica_sets", nlohmann::json::array())) {
+    peaks[set.at("name")] = {set.at("bytes"), set.at("documents")};
+  }
   nlohmann::json sets = nlohmann::json::array();
   for (const auto& set : operation.sets) {
+    const auto [bytes, documents] = peaks[set.replica_set];
     sets.push_back({{"name", set.replica_set}, {"runs_on", set.runs_on}, {"state", set.state}, {"phase", set.phase},
-                    {"bytes", set.bytes}, {"documents", set.documents}, {"error", set.error}});
+                    {"bytes", std::max(bytes, set.bytes)}, {"documents", std::max(documents, set.documents)}, {"error", set.error}});
   }
   return {{"phase", operation.phase}, {"replica_sets", sets}};
 }
@@ -87,7 +94,7 @@ void JobManager::run(std::shared_ptr<Active> active) {
                                if (operation.phase != active->record.progress.value("phase", "")) {
                                  active->record.log.push_back(iso8601_now() + " phase " + operation.phase);
                                }
-                               active->record.progress = progress_json(operation);
+                               active->record.progress = progress_json(operation, active->record.progress);
                              },
                              [this, active](const std::string& line) { log(*active, line); }};
   try {

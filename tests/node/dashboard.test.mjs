@@ -1,7 +1,7 @@
 // The dashboard in Debian's headless chromium (puppeteer-core), against a real `shardsafe
 // server` backing up a sandbox replica set to file:// storage: log in with the token, back up
-// now, watch the job's per-replica-set progress reach "succeeded", and see the backup on the
-// cluster's timeline. Saves <build>/test-artifacts/dashboard.png.
+// now, watch the job's per-replica-set progress reach "succeeded", see the backup on the
+// cluster's timeline, and restore it. Saves <build>/test-artifacts/dashboard.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -93,6 +93,23 @@ test('log in, back up now, watch the job finish and see the backup on the timeli
   assert.equal(await page.$$eval('.cluster[data-cluster="prod"] .timeline .window', (bars) => bars.length), 1);
   assert.equal(await page.$$eval('.cluster[data-cluster="prod"] .timeline .gap', (bars) => bars.length), 0);
   assert.equal(await page.$eval('tr.job td.state', (cell) => cell.textContent), 'succeeded');
+  assert.equal(await page.$eval('#job-cancel', (button) => button.hidden), true, 'a finished job cannot be cancelled');
+
+  // Restore it: the confirmation names the backup and the target cluster.
+  const backupId = await page.$eval('.cluster[data-cluster="prod"] circle.backup.full', (mark) => mark.dataset.id);
+  await page.select('.cluster[data-cluster="prod"] select.restore-backup', backupId);
+  await page.click('.cluster[data-cluster="prod"] button.restore');
+  await page.waitForSelector('#confirm[open]');
+  const restoreQuestion = await page.$eval('#confirm-text', (p) => p.textContent);
+  assert.ok(restoreQuestion.includes(`Restore backup ${backupId} into cluster "prod"`), restoreQuestion);
+  await page.click('#confirm-ok');
+  await page.waitForFunction(() => document.querySelector('#job-detail-id').textContent.includes('restore of prod'), { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('#job-detail').dataset.state === 'succeeded', { timeout: 120000 });
+  const client = new MongoClient(set.uri);
+  assert.equal(await client.db('shop').collection('items').countDocuments(), 2000);
+  await client.close();
+  await page.click('tr.job[data-job="1"]');
+  await page.waitForFunction(() => document.querySelector('#job-detail-id').textContent.startsWith('1: full of prod'));
 
   mkdirSync(path.join(buildDir(), 'test-artifacts'), { recursive: true });
   await page.screenshot({ path: path.join(buildDir(), 'test-artifacts', 'dashboard.png'), fullPage: true });

@@ -67,6 +67,7 @@ TEST_F(ServerTest, ABackupJobRunsToTheClustersPrefixAndIsListedWithItsWindow) {
   EXPECT_EQ(job["result"]["documents"], 500);
   ASSERT_EQ(job["progress"]["replica_sets"].size(), 1u) << job.dump(2);
   EXPECT_EQ(job["progress"]["replica_sets"][0]["name"], "rs0");
+  EXPECT_EQ(job["progress"]["replica_sets"][0]["documents"], 500) << "the dump's count, kept through the oplog phase";
   EXPECT_FALSE(job["log"].empty());
   const std::string id = job["result"]["id"];
   EXPECT_TRUE(fs::exists(storage_root_ / "prod" / "backups" / id / "manifest.json")) << "each cluster has its own prefix";

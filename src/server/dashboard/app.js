@@ -153,6 +153,12 @@ async function renderJobDetail() {
     el('td', {}, set.name), el('td', {}, set.runs_on), el('td', {}, set.state), el('td', {}, set.phase),
     el('td', {}, String(set.documents)), el('td', {}, humanBytes(set.bytes)))));
   $('job-detail-log').textContent = job.log.join('\n');
+  $('job-cancel').hidden = job.state !== 'running' && job.state !== 'queued';
+  $('job-cancel').onclick = async () => {
+    if (!(await confirmAction(`Cancel job ${job.id} (${job.kind} of cluster "${job.cluster}")? A restore rolls back; a backup removes what it wrote.`))) return;
+    await api('DELETE', `/jobs/${job.id}`);
+    refresh();
+  };
 }
 
 async function refresh() {
