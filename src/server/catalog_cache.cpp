@@ -60,12 +60,6 @@ std::shared_ptr<const ClusterListing> CatalogCache::get(const std::string& clust
   return listing;
 }
 
-std::shared_ptr<const ClusterListing> CatalogCache::peek(const std::string& cluster) {
-  Entry& found = entry(cluster);
-  std::lock_guard lock(mutex_);
-  return found.listing;
-}
-
 void CatalogCache::invalidate(const std::string& cluster) {
   Entry& found = entry(cluster);
   std::lock_guard lock(mutex_);

@@ -36,8 +36,6 @@ class CatalogCache {
   // The listing of `cluster`, refreshed first when stale. Error(kNotFound) for an unknown
   // cluster; the storage's errors when it cannot be listed.
   std::shared_ptr<const ClusterListing> get(const std::string& cluster);
-  // The cached listing, even stale; null when none was made yet. Never touches storage.
-  std::shared_ptr<const ClusterListing> peek(const std::string& cluster);
   void invalidate(const std::string& cluster);
 
  private:

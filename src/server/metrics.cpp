@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace shardsafe::server {
 namespace {
@@ -49,8 +50,13 @@ std::string render_metrics(const ServerConfig& config, JobStore& store, JobManag
            [](const KindStats& row) { return static_cast<double>(row.failures); });
   header(out, "shardsafe_pitr_lag_seconds", "gauge", "Seconds since the newest point in time the cluster can be restored to.");
   for (const auto& [name, cluster] : config.clusters) {
-    const auto listing = catalogs.peek(name);
-    if (!listing) continue;
+    std::shared_ptr<const ClusterListing> listing;
+    try {
+      listing = catalogs.get(name);
+    } catch (const Error& error) {
+      spdlog::warn("server: /metrics: cannot list the backups of cluster \"{}\": {}", name, error.what());
+      continue;
+    }
     const double lag = pitr_lag(*listing);
     if (lag >= 0) out += fmt::format("shardsafe_pitr_lag_seconds{{cluster=\"{}\"}} {}\n", label(name), lag);
   }

@@ -5,7 +5,8 @@
 //   shardsafe_last_backup_bytes{cluster,kind}               bytes it stored (backups)
 //   shardsafe_job_failures_total{cluster,kind}              failed jobs in the history
 //   shardsafe_pitr_lag_seconds{cluster}                     now - the newest restorable point
-//                                                           (when the cluster's listing is cached)
+//                                                           (from the cached listing, catalog_cache.h;
+//                                                           absent when the storage cannot be listed)
 //   shardsafe_jobs_running                                   jobs under way
 // `kind` is full, incremental or restore.
 #pragma once

@@ -87,5 +87,23 @@ TEST(ServerClusterTest, IncrementalBackupsRestoreToAPointInTime) {
   EXPECT_EQ(count_items(source.uri()), 150);
 }
 
+TEST(ServerClusterTest, AClusterWithAgentsRunsItsJobsInThem) {
+  TempDir dir;
+  testing::SandboxReplSet source({});
+  insert_range(source.uri(), 0, 300);
+  testing::write_token_file(dir.path() / "agent-token");
+  testing::AgentProcess agent(dir.path() / "agent", dir.path() / "agent-token", source.hosts()[0]);
+  // agent_token_file is a top-level key: it follows the storage map, unindented.
+  ServerProcess server(dir.path(), file_storage(dir.path() / "storage") + "agent_token_file: " + (dir.path() / "agent-token").string() + "\n",
+                       cluster_yaml("prod", source.uri(), "    agents: {rs0: \"" + agent.address() + "\"}\n"));
+  const json job = wait_for_job(server, post_json(server, "/api/v1/clusters/prod/backups", "{}").second["job"]);
+  ASSERT_EQ(job["state"], "succeeded") << job.dump(2);
+  ASSERT_EQ(job["progress"]["replica_sets"].size(), 1u);
+  EXPECT_NE(job["progress"]["replica_sets"][0]["runs_on"].get<std::string>().find(agent.address()), std::string::npos) << job.dump(2);
+  EXPECT_EQ(get_json(server, "/api/v1/clusters")["clusters"][0]["agents"]["rs0"][0], agent.address());
+  EXPECT_TRUE(fs::exists(dir.path() / "storage" / "prod" / "backups" / job["result"]["id"].get<std::string>() / "manifest.json"))
+      << "the agent wrote to the cluster's prefix";
+}
+
 }  // namespace
 }  // namespace shardsafe::server

@@ -72,6 +72,10 @@ TEST_F(ServerTest, ABackupJobRunsToTheClustersPrefixAndIsListedWithItsWindow) {
   const std::string id = job["result"]["id"];
   EXPECT_TRUE(fs::exists(storage_root_ / "prod" / "backups" / id / "manifest.json")) << "each cluster has its own prefix";
 
+  const auto metrics = server.client().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("shardsafe_pitr_lag_seconds{cluster=\"prod\"}"), std::string::npos) << metrics->body;
+
   const json listing = get_json(server, "/api/v1/clusters/prod/backups");
   ASSERT_EQ(listing["backups"].size(), 1u) << listing.dump(2);
   EXPECT_EQ(listing["backups"][0]["id"], id);
