@@ -105,5 +105,31 @@ TEST(ServerClusterTest, AClusterWithAgentsRunsItsJobsInThem) {
       << "the agent wrote to the cluster's prefix";
 }
 
+TEST(ServerClusterTest, AJobThatCannotStopInTheGracePeriodIsRecordedInterrupted) {
+  TempDir dir;
+  testing::SandboxReplSet source({});
+  insert_range(source.uri(), 0, 20000);
+  testing::write_token_file(dir.path() / "agent-token");
+  testing::AgentProcess agent(dir.path() / "agent", dir.path() / "agent-token", source.hosts()[0]);
+  ServerProcess server(dir.path(), file_storage(dir.path() / "storage") + "agent_token_file: " + (dir.path() / "agent-token").string() + "\n",
+                       cluster_yaml("prod", source.uri(), "    agents: {rs0: \"" + agent.address() + "\"}\n"));
+  server.kill_hard();
+  server.launch(/*shutdown_grace_s=*/1);
+  const std::int64_t id = post_json(server, "/api/v1/clusters/prod/backups", "{}").second["job"];
+  for (int i = 0; i < 200 && get_json(server, "/api/v1/jobs/" + std::to_string(id))["progress"].value("replica_sets", json::array()).empty();
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  agent.pause();  // the job's agent hangs: the job cannot reach a safe point
+  const int status = server.terminate();
+  agent.resume();
+  EXPECT_EQ(status, 15) << "exit code of kCancelled: jobs were left running\n" << server.log();
+  EXPECT_NE(server.log().find("recorded as interrupted"), std::string::npos) << server.log();
+  server.launch();
+  const json job = get_json(server, "/api/v1/jobs/" + std::to_string(id));
+  EXPECT_EQ(job["state"], "failed") << job.dump(2);
+  EXPECT_NE(job["error"]["message"].get<std::string>().find("interrupted"), std::string::npos) << job.dump(2);
+}
+
 }  // namespace
 }  // namespace shardsafe::server

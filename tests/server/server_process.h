@@ -57,9 +57,10 @@ class ServerProcess {
     return client;
   }
 
-  void launch() {
+  // Starts the server on the files; SIGTERM gives running jobs `shutdown_grace_s` seconds.
+  void launch(int shutdown_grace_s = 20) {
     const StartedDaemon started = start_daemon({(build_dir() / "shardsafe").string(), "--json", "server", "--config",
-                                                config_path().string(), "--shutdown-grace", "20"},
+                                                config_path().string(), "--shutdown-grace", std::to_string(shutdown_grace_s)},
                                                log_path().string());
     pid_ = started.pid;
     try {

@@ -65,6 +65,10 @@ void AgentProcess::restart() {
   launch(address_);
 }
 
+void AgentProcess::pause() { ::kill(pid_, SIGSTOP); }
+
+void AgentProcess::resume() { ::kill(pid_, SIGCONT); }
+
 std::string write_token_file(const std::filesystem::path& path) {
   std::random_device device;
   std::string token;
