@@ -36,8 +36,6 @@ struct JobRecord {
   nlohmann::json result = nlohmann::json::object();    // backup: id, bytes...; restore: summary
   nlohmann::json progress = nlohmann::json::object();  // {"phase", "replica_sets": [...]}
   std::vector<std::string> log;   // "2026-12-07T16:00:00Z started", ...
-
-  bool finished() const { return state != kQueued && state != kRunning; }
 };
 
 // Figures per cluster and job kind, for /metrics.
