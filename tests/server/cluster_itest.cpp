@@ -87,32 +87,43 @@ TEST(ServerClusterTest, IncrementalBackupsRestoreToAPointInTime) {
   EXPECT_EQ(count_items(source.uri()), 150);
 }
 
-TEST(ServerClusterTest, AClusterWithAgentsRunsItsJobsInThem) {
-  TempDir dir;
-  testing::SandboxReplSet source({});
-  insert_range(source.uri(), 0, 300);
-  testing::write_token_file(dir.path() / "agent-token");
-  testing::AgentProcess agent(dir.path() / "agent", dir.path() / "agent-token", source.hosts()[0]);
+// A replica set with `documents` documents, a `shardsafe agent` beside its member, and a
+// server whose cluster names that agent.
+class AgentClusterTest : public ::testing::Test {
+ protected:
+  explicit AgentClusterTest(int documents = 300) { insert_range(source_.uri(), 0, documents); }
+
+  TempDir dir_;
+  testing::SandboxReplSet source_{{}};
+  std::string agent_token_ = testing::write_token_file(dir_.path() / "agent-token");
+  testing::AgentProcess agent_{dir_.path() / "agent", dir_.path() / "agent-token", source_.hosts()[0]};
   // agent_token_file is a top-level key: it follows the storage map, unindented.
-  ServerProcess server(dir.path(), file_storage(dir.path() / "storage") + "agent_token_file: " + (dir.path() / "agent-token").string() + "\n",
-                       cluster_yaml("prod", source.uri(), "    agents: {rs0: \"" + agent.address() + "\"}\n"));
+  ServerProcess server_{dir_.path(), file_storage(dir_.path() / "storage") + "agent_token_file: " + (dir_.path() / "agent-token").string() + "\n",
+                        cluster_yaml("prod", source_.uri(), "    agents: {rs0: \"" + agent_.address() + "\"}\n")};
+};
+
+// Enough data that the job is still running when the test acts on it.
+class SlowAgentClusterTest : public AgentClusterTest {
+ protected:
+  SlowAgentClusterTest() : AgentClusterTest(20000) {}
+};
+
+TEST_F(AgentClusterTest, AClusterWithAgentsRunsItsJobsInThem) {
+  ServerProcess& server = server_;
+  const testing::AgentProcess& agent = agent_;
+  const fs::path& dir = dir_.path();
   const json job = wait_for_job(server, post_json(server, "/api/v1/clusters/prod/backups", "{}").second["job"]);
   ASSERT_EQ(job["state"], "succeeded") << job.dump(2);
   ASSERT_EQ(job["progress"]["replica_sets"].size(), 1u);
   EXPECT_NE(job["progress"]["replica_sets"][0]["runs_on"].get<std::string>().find(agent.address()), std::string::npos) << job.dump(2);
   EXPECT_EQ(get_json(server, "/api/v1/clusters")["clusters"][0]["agents"]["rs0"][0], agent.address());
-  EXPECT_TRUE(fs::exists(dir.path() / "storage" / "prod" / "backups" / job["result"]["id"].get<std::string>() / "manifest.json"))
+  EXPECT_TRUE(fs::exists(dir / "storage" / "prod" / "backups" / job["result"]["id"].get<std::string>() / "manifest.json"))
       << "the agent wrote to the cluster's prefix";
 }
 
-TEST(ServerClusterTest, AJobThatCannotStopInTheGracePeriodIsRecordedInterrupted) {
-  TempDir dir;
-  testing::SandboxReplSet source({});
-  insert_range(source.uri(), 0, 20000);
-  testing::write_token_file(dir.path() / "agent-token");
-  testing::AgentProcess agent(dir.path() / "agent", dir.path() / "agent-token", source.hosts()[0]);
-  ServerProcess server(dir.path(), file_storage(dir.path() / "storage") + "agent_token_file: " + (dir.path() / "agent-token").string() + "\n",
-                       cluster_yaml("prod", source.uri(), "    agents: {rs0: \"" + agent.address() + "\"}\n"));
+TEST_F(SlowAgentClusterTest, AJobThatCannotStopInTheGracePeriodIsRecordedInterrupted) {
+  ServerProcess& server = server_;
+  testing::AgentProcess& agent = agent_;
   server.kill_hard();
   server.launch(/*shutdown_grace_s=*/1);
   const std::int64_t id = post_json(server, "/api/v1/clusters/prod/backups", "{}").second["job"];
