@@ -59,7 +59,9 @@ function timeline(listing) {
   const x = (time) => ((time - start) / (end - start)) * width;
   for (const window of listing.timeline.windows) {
     const left = x(seconds(window.from));
-    chart.append(svg('rect', { class: 'window', x: left, y: 20, width: Math.max(3, x(seconds(window.to)) - left), height: 24 }));
+    const bar = svg('rect', { class: 'window', x: left, y: 20, width: Math.max(3, x(seconds(window.to)) - left), height: 24 });
+    bar.append(Object.assign(svg('title'), { textContent: `restorable from ${window.from.time} to ${window.to.time} (base ${window.base_backup})` }));
+    chart.append(bar);
   }
   for (const gap of listing.timeline.gaps) {
     const left = x(seconds(gap.from));
