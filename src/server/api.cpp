@@ -132,6 +132,10 @@ void ApiServer::add_routes() {
     reply_error(response, Error(ErrorCode::kUnauthorized, "missing or wrong bearer token"));
     return httplib::Server::HandlerResponse::Handled;
   });
+  // Method, path and status only: headers (the token) are never logged.
+  server_->set_logger([](const Request& request, const Response& response) {
+    spdlog::debug("server: {} {} from {}: {}", request.method, request.path, request.remote_addr, response.status);
+  });
   server_->set_error_handler([](const Request& request, Response& response) {
     if (response.status == 404 && response.body.empty()) reply_error(response, Error(ErrorCode::kNotFound, "no route " + request.path));
     if (response.status == 413) {

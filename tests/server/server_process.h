@@ -59,7 +59,8 @@ class ServerProcess {
 
   // Starts the server on the files; SIGTERM gives running jobs `shutdown_grace_s` seconds.
   void launch(int shutdown_grace_s = 20) {
-    const StartedDaemon started = start_daemon({(build_dir() / "shardsafe").string(), "--json", "server", "--config",
+    // Debug logging: the tests that check what is never logged see every line there is.
+    const StartedDaemon started = start_daemon({(build_dir() / "shardsafe").string(), "--json", "--log-level", "debug", "server", "--config",
                                                 config_path().string(), "--shutdown-grace", std::to_string(shutdown_grace_s)},
                                                log_path().string());
     pid_ = started.pid;
