@@ -11,6 +11,8 @@ debian_packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libyaml-cpp-dev
   libsqlite3-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   curl procps time openssl
+  systemd    # systemd-analyze verifies deploy/systemd's units
+  chromium   # the dashboard's browser test (tests/node/dashboard.test.mjs, puppeteer-core)
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer and the sanitizer runtimes
 )
 # Node.js and npm run the test peers. Machines that already have them (e.g. from NodeSource,
@@ -30,7 +32,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_prefix[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Node.js test peers: the official MongoDB driver, s3rver, the AWS SDK for JavaScript.
+# Node.js test peers: the official MongoDB driver, s3rver, the AWS SDK for JavaScript, puppeteer-core.
 if [ ! -d tests/node/node_modules ] || [ tests/node/package-lock.json -nt tests/node/node_modules ]; then
   (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -55,7 +55,4 @@ class AgentServer {
   int port_ = 0;
 };
 
-// Whether `header` is "Bearer <token>", in time independent of where they differ.
-bool bearer_token_matches(const std::string& header, const std::string& token);
-
 }  // namespace shardsafe::agent

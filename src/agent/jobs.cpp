@@ -150,13 +150,6 @@ dump::RestoreOptions restore_options(const json& params) {
   return options;
 }
 
-json summary_json(const dump::RestoreSummary& summary) {
-  return {{"collections", summary.collections},       {"documents", summary.documents},
-          {"indexes", summary.indexes},               {"oplog_applied", summary.oplog_applied},
-          {"uuids_preserved", summary.uuids_preserved}, {"users_and_roles", summary.users_and_roles},
-          {"holdings_kept", summary.holdings_kept}};
-}
-
 // Restore and replay, await the coordinator's verdict on the whole cluster, then commit or
 // roll back. The restorer's steps are those of a replica-set restore (dump/restorer.h).
 json restore_replica_set(JobContext& job, storage::Storage& storage) {
@@ -185,7 +178,7 @@ json restore_replica_set(JobContext& job, storage::Storage& storage) {
     throw Error(ErrorCode::kCancelled, "the restore of replica set \"" + set.name +
                                            "\" was rolled back: another replica set of the cluster failed");
   }
-  return summary_json(restorer.commit());
+  return restore_summary_json(restorer.commit());
 }
 
 }  // namespace
@@ -207,6 +200,13 @@ json restore_options_json(const dump::RestoreOptions& options, const std::vector
               {"also_set_aside", options.also_set_aside}};
   if (options.up_to) out["up_to"] = timestamp_json(*options.up_to);
   return out;
+}
+
+json restore_summary_json(const dump::RestoreSummary& summary) {
+  return {{"collections", summary.collections},       {"documents", summary.documents},
+          {"indexes", summary.indexes},               {"oplog_applied", summary.oplog_applied},
+          {"uuids_preserved", summary.uuids_preserved}, {"users_and_roles", summary.users_and_roles},
+          {"holdings_kept", summary.holdings_kept}};
 }
 
 dump::RestoreSummary restore_summary_from_json(const json& value) {

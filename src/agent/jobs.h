@@ -56,6 +56,7 @@ JobKinds replica_set_job_kinds(StorageProvider storage);
 nlohmann::json restore_options_json(const dump::RestoreOptions& options, const std::vector<std::string>& ns_include,
                                     const std::vector<std::string>& ns_exclude, const std::vector<std::string>& ns_from,
                                     const std::vector<std::string>& ns_to);
+nlohmann::json restore_summary_json(const dump::RestoreSummary& summary);
 dump::RestoreSummary restore_summary_from_json(const nlohmann::json& value);
 nlohmann::json timestamp_json(const mongo::Timestamp& ts);
 mongo::Timestamp timestamp_from(const nlohmann::json& value);

@@ -2,40 +2,14 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "common/error.h"
+#include "server/config.h"
 #include "storage/open.h"
 
 namespace shardsafe::cli {
 namespace {
-
-YAML::Node load_config(const std::string& config_path) {
-  try {
-    return YAML::LoadFile(config_path);
-  } catch (const YAML::Exception& error) {
-    throw Error(ErrorCode::kInvalidArgument, "cannot read config file \"" + config_path + "\": " + error.what());
-  }
-}
-
-// The `storage:` map of the config file: every scalar as a string setting.
-std::map<std::string, std::string> storage_settings(const std::string& config_path) {
-  std::map<std::string, std::string> settings;
-  if (config_path.empty()) return settings;
-  for (const auto& item : load_config(config_path)["storage"]) settings[item.first.as<std::string>()] = item.second.as<std::string>();
-  return settings;
-}
-
-std::string read_token_file(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) throw Error(ErrorCode::kInvalidArgument, "cannot read the agent token file \"" + path + "\"");
-  std::string token;
-  std::getline(file, token);
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (token.empty()) throw Error(ErrorCode::kInvalidArgument, "the agent token file \"" + path + "\" is empty");
-  return token;
-}
 
 // "shard0=host:port" -> agents["shard0"] += "host:port".
 void add_agent(coordinator::AgentSettings& settings, const std::string& entry) {
@@ -49,9 +23,9 @@ void add_agent(coordinator::AgentSettings& settings, const std::string& entry) {
 }  // namespace
 
 coordinator::StorageLocation Context::storage_location() const {
-  coordinator::StorageLocation location{storage_url, storage_settings(config_path)};
-  if (location.url.empty() && location.settings.count("url")) location.url = location.settings["url"];
-  location.settings.erase("url");
+  coordinator::StorageLocation location;
+  if (!config_path.empty()) location = server::storage_location_from(server::load_yaml_file(config_path)["storage"]);
+  if (!storage_url.empty()) location.url = storage_url;
   if (location.url.empty()) {
     throw Error(ErrorCode::kInvalidArgument,
                 "no storage given: pass --storage file:///path or s3://bucket/prefix?... (or storage.url in --config)");
@@ -69,15 +43,13 @@ coordinator::AgentSettings Context::agent_settings() const {
   std::string token_file = agent_token_file;
   for (const auto& entry : agents) add_agent(settings, entry);
   if (!config_path.empty()) {
-    const YAML::Node root = load_config(config_path);
-    if (settings.agents.empty()) {
-      for (const auto& item : root["agents"]) settings.agents[item.first.as<std::string>()].push_back(item.second.as<std::string>());
-    }
+    const YAML::Node root = server::load_yaml_file(config_path);
+    if (settings.agents.empty()) server::add_agents_from(root["agents"], settings);
     if (token_file.empty() && root["agent_token_file"]) token_file = root["agent_token_file"].as<std::string>();
   }
   if (!settings.enabled()) return settings;
   if (token_file.empty()) throw Error(ErrorCode::kInvalidArgument, "agents need a token: pass --agent-token-file");
-  settings.token = read_token_file(token_file);
+  settings.token = server::read_token_file(token_file, "agent token");
   settings.ca_file = agent_ca_file;
   return settings;
 }

@@ -59,5 +59,6 @@ void add_demo_verb(CLI::App& app, Context& context);
 void add_agent_verb(CLI::App& app, Context& context);
 void add_status_verb(CLI::App& app, Context& context);
 void add_pitr_verb(CLI::App& app, Context& context);  // pitr start|stop|status
+void add_server_verb(CLI::App& app, Context& context);
 
 }  // namespace shardsafe::cli

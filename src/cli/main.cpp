@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   shardsafe::cli::add_agent_verb(app, context);
   shardsafe::cli::add_status_verb(app, context);
   shardsafe::cli::add_pitr_verb(app, context);
+  shardsafe::cli::add_server_verb(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -2,14 +2,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <csignal>
-#include <fstream>
 #include <thread>
 
 #include "agent/http_server.h"
 #include "agent/jobs.h"
 #include "cli/context.h"
+#include "cli/stop_signals.h"
 #include "common/error.h"
+#include "server/config.h"
 
 namespace shardsafe::cli {
 namespace {
@@ -23,38 +23,12 @@ struct AgentFlags {
   std::string tls_key;
 };
 
-std::pair<std::string, int> split_listen(const std::string& listen) {
-  const auto colon = listen.rfind(':');
-  try {
-    if (colon == std::string::npos) throw std::invalid_argument("no port");
-    return {listen.substr(0, colon), std::stoi(listen.substr(colon + 1))};
-  } catch (const std::exception&) {
-    throw Error(ErrorCode::kInvalidArgument, "--listen takes HOST:PORT, got \"" + listen + "\"");
-  }
-}
-
-std::string read_token(const std::string& path) {
-  std::ifstream file(path);
-  std::string token;
-  if (!file || !std::getline(file, token)) throw Error(ErrorCode::kInvalidArgument, "cannot read the token file \"" + path + "\"");
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (token.empty()) throw Error(ErrorCode::kInvalidArgument, "the token file \"" + path + "\" is empty");
-  return token;
-}
-
 void run(const AgentFlags& flags, const Context& context) {
-  // SIGTERM and SIGINT are taken by this thread alone (blocked before any other starts), so the
-  // agent stops in one known place: the server first, then the runner cancels its jobs.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-
-  const auto [host, port] = split_listen(flags.listen);
+  // The agent stops in one known place: the server first, then the runner cancels its jobs.
+  StopSignals stop_signals;
+  const auto [host, port] = server::parse_listen(flags.listen, "--listen");
   agent::JobRunner runner(agent::replica_set_job_kinds(agent::open_storage_from_params), agent::JobRunnerOptions{flags.data_dir});
-  agent::AgentServer server(runner, {host, port, read_token(flags.token_file), flags.tls_cert, flags.tls_key, flags.mongod_uri});
+  agent::AgentServer server(runner, {host, port, server::read_token_file(flags.token_file, "token"), flags.tls_cert, flags.tls_key, flags.mongod_uri});
   const std::string address = fmt::format("{}:{}", host, server.port());
   // One line on stdout once the port is bound, so a supervisor (or a test) knows where it is.
   if (context.json) {
@@ -64,8 +38,7 @@ void run(const AgentFlags& flags, const Context& context) {
   }
   std::fflush(stdout);
   std::jthread serving([&server] { server.run(); });
-  int received = 0;
-  sigwait(&stop_signals, &received);
+  const int received = stop_signals.wait();
   spdlog::info("agent: signal {} received, stopping", received);
   server.stop();
 }

@@ -2,6 +2,7 @@
 // through a mongos, a sharded cluster.
 #include <spdlog/spdlog.h>
 
+#include "catalog/summary_json.h"
 #include "cli/backup_options.h"
 #include "cli/progress_view.h"
 #include "coordinator/backup.h"
@@ -9,17 +10,6 @@
 
 namespace shardsafe::cli {
 namespace {
-
-nlohmann::json describe_result(const catalog::Manifest& manifest) {
-  return {{"id", manifest.id},
-          {"kind", manifest.kind},
-          {"base", manifest.base},
-          {"consistency_point", manifest.consistency_point.to_string()},
-          {"documents", manifest.total_documents()},
-          {"raw_bytes", manifest.total_raw_bytes()},
-          {"stored_bytes", manifest.total_stored_bytes()},
-          {"replica_sets", manifest.replica_sets.size()}};
-}
 
 void run(const BackupFlags& flags, bool incremental, const Context& context) {
   auto storage = context.open_storage();
@@ -31,7 +21,7 @@ void run(const BackupFlags& flags, bool incremental, const Context& context) {
     ProgressView view(progress, !context.show_progress());
     manifest = coordinator::run_backup(request, *storage, progress);
   }
-  context.print(describe_result(manifest), [&] {
+  context.print(catalog::backup_result_json(manifest), [&] {
     if (manifest.kind == "incremental") {
       std::uint64_t entries = 0;
       for (const auto& set : manifest.replica_sets) entries += set.oplog_entries;

@@ -2,6 +2,7 @@
 // rolled back on failure.
 #include <fmt/format.h>
 
+#include "agent/jobs.h"
 #include "cli/context.h"
 #include "cli/progress_view.h"
 #include "common/error.h"
@@ -78,15 +79,10 @@ void run(const RestoreFlags& flags, const Context& context) {
     ProgressView view(progress, !context.show_progress());
     summary = coordinator::run_restore(request, *storage, progress);
   }
-  context.print({{"backup_id", flags.backup_id},
-                 {"to_time", flags.to_time},
-                 {"collections", summary.collections},
-                 {"documents", summary.documents},
-                 {"indexes", summary.indexes},
-                 {"oplog_applied", summary.oplog_applied},
-                 {"uuids_preserved", summary.uuids_preserved},
-                 {"users_and_roles", summary.users_and_roles},
-                 {"holdings_kept", summary.holdings_kept}},
+  nlohmann::json out = agent::restore_summary_json(summary);
+  out["backup_id"] = flags.backup_id;
+  out["to_time"] = flags.to_time;
+  context.print(out,
                 [&] {
                   fmt::print("restored {}: {} collections, {} documents, {} indexes, {} oplog entries replayed\n",
                              flags.to_time.empty() ? "backup " + flags.backup_id : "to " + oplog::describe_time_point(*request.to_time),

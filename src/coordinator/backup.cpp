@@ -90,7 +90,7 @@ mongo::Timestamp dump_sets(const std::vector<SetToDump>& sets, const std::string
                            storage::Storage& storage, Progress& progress, catalog::Manifest& manifest) {
   JobDispatcher dispatcher(storage, request.storage_location, request.agents);
   std::vector<SetJob> jobs = plan_jobs(sets, request, dispatcher, manifest, prefix);
-  OperationTracker tracker(storage, catalog::backup_operation_id(manifest.id), "backup", manifest.id);
+  OperationTracker tracker(storage, catalog::backup_operation_id(manifest.id), "backup", manifest.id, request.observer);
   try {
     start_and_await(jobs, "dump", request.limits, progress, tracker);
     // T must be at or after every set's dump end (a dump may already hold writes up to its
@@ -227,7 +227,7 @@ mongo::Timestamp capture_slices(const std::vector<SetToDump>& sets, const Backup
                                 Progress& progress, const catalog::Manifest& base, catalog::Manifest& manifest) {
   JobDispatcher dispatcher(storage, request.storage_location, request.agents);
   std::vector<SetJob> jobs = plan_increment_jobs(sets, request, dispatcher, manifest, base);
-  OperationTracker tracker(storage, catalog::backup_operation_id(manifest.id), "incremental", manifest.id);
+  OperationTracker tracker(storage, catalog::backup_operation_id(manifest.id), "incremental", manifest.id, request.observer);
   try {
     start_and_await(jobs, "capture", request.limits, progress, tracker);
     mongo::Timestamp point;

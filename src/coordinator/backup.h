@@ -32,6 +32,7 @@ struct BackupRequest {
   // How long to wait for the lock while another run holds it (an incremental tick of `pitr`
   // holds it for a few seconds) before failing with kConflict.
   std::chrono::seconds lock_wait{0};
+  OperationObserver observer;  // optional
 };
 
 // Runs a full backup and returns its manifest, committed in `storage`. Steps:

@@ -12,6 +12,7 @@
 
 #include "agent/client.h"
 #include "agent/job_runner.h"
+#include "catalog/operations.h"
 #include "common/progress.h"
 #include "mongo/topology.h"
 #include "storage/open.h"
@@ -45,6 +46,11 @@ struct SetJob {
   bool answered = false;    // whether the last poll got an answer: `last` is current
   std::chrono::steady_clock::time_point last_heard;  // when the job last reported progress
 };
+
+// Called with the operation's record (catalog/operations.h) at every poll of its jobs, from the
+// coordinator's thread: a caller that shows each replica set's progress live (the server). Must
+// not throw.
+using OperationObserver = std::function<void(const catalog::OperationRecord&)>;
 
 struct PhaseLimits {
   std::chrono::seconds deadline{std::chrono::hours(12)};

@@ -11,8 +11,9 @@ constexpr auto kSaveInterval = std::chrono::seconds(2);
 
 }  // namespace
 
-OperationTracker::OperationTracker(storage::Storage& storage, std::string id, std::string kind, std::string backup_id)
-    : storage_(storage) {
+OperationTracker::OperationTracker(storage::Storage& storage, std::string id, std::string kind, std::string backup_id,
+                                   OperationObserver observer)
+    : storage_(storage), observer_(std::move(observer)) {
   record_.id = std::move(id);
   record_.kind = std::move(kind);
   record_.backup_id = std::move(backup_id);
@@ -30,6 +31,7 @@ void OperationTracker::update(const std::string& phase, const std::vector<SetJob
                             job.last.progress.phase, job.last.progress.bytes, job.last.progress.documents,
                             job.last.error ? job.last.error->message : ""});
   }
+  if (observer_) observer_(record_);
   if (new_phase || std::chrono::steady_clock::now() - last_saved_ >= kSaveInterval) save();
 }
 
@@ -40,6 +42,7 @@ OperationTracker::~OperationTracker() {
 void OperationTracker::finish(const std::string& error) noexcept {
   record_.state = error.empty() ? "succeeded" : "failed";
   record_.error = error;
+  if (observer_) observer_(record_);
   save();
   try {
     catalog::prune_operations(storage_);

@@ -12,7 +12,9 @@ namespace shardsafe::coordinator {
 
 class OperationTracker {
  public:
-  OperationTracker(storage::Storage& storage, std::string id, std::string kind, std::string backup_id);
+  // `observer` (optional) sees the record at every update, before the throttled save.
+  OperationTracker(storage::Storage& storage, std::string id, std::string kind, std::string backup_id,
+                   OperationObserver observer = {});
   // Records the jobs' states; written at most every 2 s (and on a change of phase).
   void update(const std::string& phase, const std::vector<SetJob>& jobs);
   // The final record: succeeded, or failed with `error`. Never throws.
@@ -26,6 +28,7 @@ class OperationTracker {
   void save() noexcept;
 
   storage::Storage& storage_;
+  OperationObserver observer_;
   catalog::OperationRecord record_;
   std::chrono::steady_clock::time_point last_saved_{};
 };

@@ -88,7 +88,7 @@ class RestoreRun {
         manifest_(manifest),
         operation_id_("restore-" + manifest.id + "-" + utc_time(std::chrono::system_clock::now(), "%Y%m%dT%H%M%SZ")),
         dispatcher_(storage, request.storage_location, request.agents),
-        tracker_(storage, operation_id_, "restore", manifest.id) {}
+        tracker_(storage, operation_id_, "restore", manifest.id, request.observer) {}
 
   // Adds the job restoring the namespaces `ns` selects of `set` into the replica set behind
   // `target` (shard `shard`).

@@ -33,6 +33,7 @@ struct RestoreRequest {
   StorageLocation storage_location;
   PhaseLimits limits;
   std::chrono::seconds lock_lease{60};
+  OperationObserver observer;  // optional
 };
 
 // Restores a backup. Steps:

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "agent/http_json.h"
 #include "agent/http_server.h"
 #include "storage/temp_dir.h"
 
@@ -193,11 +194,11 @@ TEST(JobRunner, UnknownKindsAndBadIdsAreRefused) {
 }
 
 TEST(BearerToken, OnlyTheExactTokenMatches) {
-  EXPECT_TRUE(bearer_token_matches("Bearer s3cret", "s3cret"));
-  EXPECT_FALSE(bearer_token_matches("Bearer s3cre", "s3cret"));
-  EXPECT_FALSE(bearer_token_matches("Bearer s3cretx", "s3cret"));
-  EXPECT_FALSE(bearer_token_matches("s3cret", "s3cret"));
-  EXPECT_FALSE(bearer_token_matches("", "s3cret"));
+  EXPECT_TRUE(http::bearer_token_matches("Bearer s3cret", "s3cret"));
+  EXPECT_FALSE(http::bearer_token_matches("Bearer s3cre", "s3cret"));
+  EXPECT_FALSE(http::bearer_token_matches("Bearer s3cretx", "s3cret"));
+  EXPECT_FALSE(http::bearer_token_matches("s3cret", "s3cret"));
+  EXPECT_FALSE(http::bearer_token_matches("", "s3cret"));
 }
 
 // Found while writing the job_status_json fuzz target (UBSan): a count written as an

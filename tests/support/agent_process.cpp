@@ -1,28 +1,16 @@
 #include "support/agent_process.h"
 
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <fcntl.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 
+#include "support/daemon_process.h"
 #include "support/sandbox.h"
 
 namespace shardsafe::testing {
-namespace {
-
-void wait_for(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-}
-
-}  // namespace
 
 AgentProcess::AgentProcess(std::filesystem::path data_dir, std::filesystem::path token_file, std::string mongod)
     : AgentProcess(std::move(data_dir), std::move(token_file), std::move(mongod), "", "") {}
@@ -40,13 +28,11 @@ AgentProcess::AgentProcess(std::filesystem::path data_dir, std::filesystem::path
 AgentProcess::~AgentProcess() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
-  wait_for(pid_);
+  wait_for_exit(pid_);
 }
 
 void AgentProcess::launch(const std::string& listen) {
   std::filesystem::create_directories(data_dir_);
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const std::string binary = (build_dir() / "shardsafe").string();
   const std::string log = (data_dir_ / "agent.log").string();
   std::vector<std::string> argv = {binary, "agent", "--json", "--listen", listen, "--data-dir", data_dir_.string(),
@@ -56,23 +42,9 @@ void AgentProcess::launch(const std::string& listen) {
     argv.push_back("mongodb://" + mongod_ + "/?directConnection=true");
   }
   if (!tls_cert_.empty()) argv.insert(argv.end(), {"--tls-cert", tls_cert_, "--tls-key", tls_key_});
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (log_fd >= 0) ::dup2(log_fd, STDERR_FILENO);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    _exit(127);
-  }
-  ::close(out[1]);
-  std::string line;
-  char c = 0;
-  while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-  ::close(out[0]);
+  const StartedDaemon started = start_daemon(argv, log);
+  pid_ = started.pid;
+  const std::string& line = started.first_line;
   try {
     address_ = nlohmann::json::parse(line).at("listening").get<std::string>();
   } catch (const nlohmann::json::exception&) {
@@ -84,7 +56,7 @@ void AgentProcess::launch(const std::string& listen) {
 void AgentProcess::kill_hard() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
-  wait_for(pid_);
+  wait_for_exit(pid_);
   pid_ = -1;
 }
 
@@ -92,6 +64,10 @@ void AgentProcess::restart() {
   if (pid_ > 0) kill_hard();
   launch(address_);
 }
+
+void AgentProcess::pause() { ::kill(pid_, SIGSTOP); }
+
+void AgentProcess::resume() { ::kill(pid_, SIGCONT); }
 
 std::string write_token_file(const std::filesystem::path& path) {
   std::random_device device;

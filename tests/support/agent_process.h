@@ -26,6 +26,9 @@ class AgentProcess {
   const std::filesystem::path& data_dir() const { return data_dir_; }
   void kill_hard();  // SIGKILL and wait: the agent dies mid-whatever
   void restart();    // the same port and data directory
+  // SIGSTOP / SIGCONT: an agent that hangs (and comes back). Resume before destruction.
+  void pause();
+  void resume();
 
  private:
   void launch(const std::string& listen);
