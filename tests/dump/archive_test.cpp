@@ -199,7 +199,8 @@ void expect_read_error(const Bytes& bytes, ErrorCode code, const std::string& fr
 
 TEST(ArchiveReader, AFlippedDocumentByteIsACrcMismatchNamingTheNamespace) {
   Bytes bytes = sample_archive();
-  const auto one = doc(3).bytes();
+  const mongo::Bson third = doc(3);  // owned here: bytes() of the temporary would dangle
+  const auto one = third.bytes();
   const auto at = std::search(bytes.begin(), bytes.end(), one.begin(), one.end());
   ASSERT_NE(at, bytes.end());
   *(at + 12) ^= 0x01;  // inside the string value: still a valid document
@@ -218,6 +219,24 @@ TEST(ArchiveReader, TruncationIsCorruptData) {
       EXPECT_EQ(error.code(), ErrorCode::kCorruptData) << cut << ": " << error.what();
     }
   }
+}
+
+// Offsets in errors are the file's: the magic before the first BSON block counts (they were
+// 4 bytes short when the document reader itself refused the bytes).
+TEST(ArchiveReader, ATruncatedDocumentIsRefusedAtItsOffsetInTheFile) {
+  Bytes bytes = sample_archive();
+  const mongo::Bson third = doc(3);  // owned here: bytes() of the temporary would dangle
+  const auto one = third.bytes();
+  const auto at = std::search(bytes.begin(), bytes.end(), one.begin(), one.end());
+  ASSERT_NE(at, bytes.end());
+  const auto offset = at - bytes.begin();
+  bytes.resize(static_cast<std::size_t>(offset) + 6);
+  expect_read_error(bytes, ErrorCode::kCorruptData, "at byte " + std::to_string(offset) + ": the stream ends inside a document");
+
+  Bytes bad_length = sample_archive();
+  const auto second = std::search(bad_length.begin(), bad_length.end(), one.begin(), one.end());
+  std::fill_n(second, 4, std::uint8_t{0xFE});  // a length no document has
+  expect_read_error(bad_length, ErrorCode::kCorruptData, "at byte " + std::to_string(offset) + ": invalid document length");
 }
 
 TEST(ArchiveReader, RejectsBadMagicDoubleTerminatorsAndUnknownNamespaces) {
