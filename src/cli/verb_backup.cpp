@@ -4,6 +4,7 @@
 
 #include "cli/context.h"
 #include "cli/progress_view.h"
+#include "common/numbers.h"
 #include "coordinator/backup.h"
 #include "oplog/time_point.h"
 #include "storage/pipeline.h"
@@ -32,6 +33,18 @@ nlohmann::json describe_result(const catalog::Manifest& manifest) {
           {"raw_bytes", manifest.total_raw_bytes()},
           {"stored_bytes", manifest.total_stored_bytes()},
           {"replica_sets", manifest.replica_sets.size()}};
+}
+
+// Rewrites a size ("512MiB") as its bytes for CLI11 to store, or names what is wrong with it.
+CLI::Validator byte_size_validator() {
+  return CLI::Validator(
+      [](std::string& text) {
+        const auto bytes = parse_byte_size(text);
+        if (!bytes) return "\"" + text + "\" is not a size: a whole number of bytes or with a unit (512MiB, 1GiB)";
+        text = std::to_string(*bytes);
+        return std::string();
+      },
+      "SIZE");
 }
 
 void run(const BackupFlags& flags, const Context& context) {
@@ -85,7 +98,7 @@ void add_backup_verb(CLI::App& app, Context& context) {
   verb->add_option("--compression-threads", flags->compression_threads, "zstd worker threads per stream (0 = inline)");
   // S3 takes objects of up to 5 TiB; parts under 1 MiB would only multiply requests.
   verb->add_option("--part-size", flags->part_size, "split stored streams larger than this (512MiB, 1GiB, bytes)")
-      ->transform(CLI::AsSizeValue(false))
+      ->transform(byte_size_validator())
       ->check(CLI::Range(std::uint64_t{1} << 20, std::uint64_t{5} << 40));
   verb->add_option("--lock-lease", flags->lock_lease_seconds,
                    "seconds after which the lock of a run that died may be taken over (renewed while running)")

@@ -219,6 +219,27 @@ void s3_answers() {
 <InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>VXBsb2FkIElE</UploadId></InitiateMultipartUploadResult>)");
 }
 
+// The forms restore --to-time documents, and near misses its errors name.
+void time_points() {
+  write("time_point", "iso.txt", "2026-12-04T18:30:00Z");
+  write("time_point", "iso_offset.txt", "2026-12-04T18:30:00+00:00");
+  write("time_point", "iso_fraction.txt", "2026-12-04T18:30:00.5Z");
+  write("time_point", "leap_day.txt", "2028-02-29T00:00:00Z");
+  write("time_point", "seconds_increment.txt", "1733337000.5");
+  write("time_point", "seconds.txt", "4294967295");
+  write("time_point", "shell.txt", "Timestamp(1733337000, 5)");
+}
+
+// The units the size parser takes, durations, and plain numbers at their limits.
+void numbers() {
+  write("numbers", "bytes.txt", "1048576");
+  write("numbers", "mib.txt", "512MiB");
+  write("numbers", "gb.txt", "1gb");
+  write("numbers", "tib.txt", "16777215TiB");
+  write("numbers", "duration.txt", "30d");
+  write("numbers", "max.txt", "18446744073709551615");
+}
+
 sandbox::Doc doc(std::string_view json) {
   const mongo::Bson bson = mongo::Bson::from_json(json);
   return sandbox::Doc::from_bytes(bson.bytes().data(), bson.bytes().size());
@@ -276,4 +297,6 @@ int main(int argc, char** argv) {
   metadata_files();
   s3_answers();
   wire_messages();
+  time_points();
+  numbers();
 }
