@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -219,25 +220,34 @@ void s3_answers() {
 <InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>VXBsb2FkIElE</UploadId></InitiateMultipartUploadResult>)");
 }
 
+struct Seed {
+  std::string_view name;
+  std::string_view text;
+};
+
+void write_seeds(const std::string& target, std::initializer_list<Seed> seeds) {
+  for (const auto& [name, text] : seeds) write(target, std::string(name), text);
+}
+
 // The forms restore --to-time documents, and near misses its errors name.
 void time_points() {
-  write("time_point", "iso.txt", "2026-12-04T18:30:00Z");
-  write("time_point", "iso_offset.txt", "2026-12-04T18:30:00+00:00");
-  write("time_point", "iso_fraction.txt", "2026-12-04T18:30:00.5Z");
-  write("time_point", "leap_day.txt", "2028-02-29T00:00:00Z");
-  write("time_point", "seconds_increment.txt", "1733337000.5");
-  write("time_point", "seconds.txt", "4294967295");
-  write("time_point", "shell.txt", "Timestamp(1733337000, 5)");
+  write_seeds("time_point", {{"iso.txt", "2026-12-04T18:30:00Z"},
+                             {"iso_offset.txt", "2026-12-04T18:30:00+00:00"},
+                             {"iso_fraction.txt", "2026-12-04T18:30:00.5Z"},
+                             {"leap_day.txt", "2028-02-29T00:00:00Z"},
+                             {"seconds_increment.txt", "1733337000.5"},
+                             {"seconds.txt", "4294967295"},
+                             {"shell.txt", "Timestamp(1733337000, 5)"}});
 }
 
 // The units the size parser takes, durations, and plain numbers at their limits.
 void numbers() {
-  write("numbers", "bytes.txt", "1048576");
-  write("numbers", "mib.txt", "512MiB");
-  write("numbers", "gb.txt", "1gb");
-  write("numbers", "tib.txt", "16777215TiB");
-  write("numbers", "duration.txt", "30d");
-  write("numbers", "max.txt", "18446744073709551615");
+  write_seeds("numbers", {{"bytes.txt", "1048576"},
+                          {"mib.txt", "512MiB"},
+                          {"gb.txt", "1gb"},
+                          {"tib.txt", "16777215TiB"},
+                          {"duration.txt", "30d"},
+                          {"max.txt", "18446744073709551615"}});
 }
 
 sandbox::Doc doc(std::string_view json) {
