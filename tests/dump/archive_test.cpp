@@ -197,13 +197,19 @@ void expect_read_error(const Bytes& bytes, ErrorCode code, const std::string& fr
   }
 }
 
+// Where doc(3) starts in the sample archive. The Bson is held while its bytes are searched
+// for: bytes() of the temporary doc(3) would dangle.
+std::size_t offset_of_third_document(const Bytes& archive) {
+  const mongo::Bson third = doc(3);
+  const auto one = third.bytes();
+  const auto at = std::search(archive.begin(), archive.end(), one.begin(), one.end());
+  EXPECT_NE(at, archive.end());
+  return static_cast<std::size_t>(at - archive.begin());
+}
+
 TEST(ArchiveReader, AFlippedDocumentByteIsACrcMismatchNamingTheNamespace) {
   Bytes bytes = sample_archive();
-  const mongo::Bson third = doc(3);  // owned here: bytes() of the temporary would dangle
-  const auto one = third.bytes();
-  const auto at = std::search(bytes.begin(), bytes.end(), one.begin(), one.end());
-  ASSERT_NE(at, bytes.end());
-  *(at + 12) ^= 0x01;  // inside the string value: still a valid document
+  bytes.at(offset_of_third_document(bytes) + 12) ^= 0x01;  // inside the string value: still a valid document
   expect_read_error(bytes, ErrorCode::kChecksumMismatch, "\"shop.orders\"");
 }
 
@@ -225,17 +231,12 @@ TEST(ArchiveReader, TruncationIsCorruptData) {
 // 4 bytes short when the document reader itself refused the bytes).
 TEST(ArchiveReader, ATruncatedDocumentIsRefusedAtItsOffsetInTheFile) {
   Bytes bytes = sample_archive();
-  const mongo::Bson third = doc(3);  // owned here: bytes() of the temporary would dangle
-  const auto one = third.bytes();
-  const auto at = std::search(bytes.begin(), bytes.end(), one.begin(), one.end());
-  ASSERT_NE(at, bytes.end());
-  const auto offset = at - bytes.begin();
-  bytes.resize(static_cast<std::size_t>(offset) + 6);
+  const std::size_t offset = offset_of_third_document(bytes);
+  bytes.resize(offset + 6);
   expect_read_error(bytes, ErrorCode::kCorruptData, "at byte " + std::to_string(offset) + ": the stream ends inside a document");
 
   Bytes bad_length = sample_archive();
-  const auto second = std::search(bad_length.begin(), bad_length.end(), one.begin(), one.end());
-  std::fill_n(second, 4, std::uint8_t{0xFE});  // a length no document has
+  std::fill_n(bad_length.begin() + static_cast<std::ptrdiff_t>(offset), 4, std::uint8_t{0xFE});  // no document's length
   expect_read_error(bad_length, ErrorCode::kCorruptData, "at byte " + std::to_string(offset) + ": invalid document length");
 }
 
