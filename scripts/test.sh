@@ -1,9 +1,54 @@
 #!/usr/bin/env bash
 # The test command: sets up the machine, builds, and runs every test (unit and integration).
 # Extra arguments go to ctest, e.g. `scripts/test.sh -L unit` or `-R Storage`.
+#
+# --sanitize=address,undefined builds everything with clang's ASan + UBSan into build-asan/ and
+# runs the whole suite there; --sanitize=thread builds TSan into build-tsan/ and runs the tests
+# that share state between threads (see README, "Sanitizers and fuzzing"). Either stops at the
+# first report, and deadlines in the tests stretch by SHARDSAFE_TIME_FACTOR (tests/support).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+sanitize=""
+if [[ "${1:-}" == --sanitize=* ]]; then
+  sanitize=${1#--sanitize=}
+  shift
+fi
+
 scripts/setup.sh
-scripts/build.sh
-cd build
-ctest --output-on-failure --timeout 600 --parallel "$(nproc)" "$@"
+if [ -z "$sanitize" ]; then
+  scripts/build.sh
+  cd build
+  exec ctest --output-on-failure --timeout 600 --parallel "$(nproc)" "$@"
+fi
+
+case "$sanitize" in
+  address,undefined | undefined,address)
+    dir=build-asan
+    targets=()
+    selection=()
+    # halt_on_error: the first report fails the test. detect_leaks stays on (the default).
+    export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1
+    export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+    export SHARDSAFE_TIME_FACTOR=${SHARDSAFE_TIME_FACTOR:-4}
+    ;;
+  thread)
+    dir=build-tsan
+    targets=(--target common_unit_tests agent_unit_tests storage_unit_tests storage_integration_tests)
+    # Thread pools, the agents' job runner, the S3 driver's part slots and multipart retries,
+    # the file driver under concurrent pruning, the pipeline's compression threads.
+    selection=(-R 'ParallelFor|JobRunner|S3Storage|Retries|FsStorage|Pipeline')
+    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+    export SHARDSAFE_TIME_FACTOR=${SHARDSAFE_TIME_FACTOR:-6}
+    ;;
+  *)
+    echo "test.sh: --sanitize takes address,undefined or thread, not \"$sanitize\"" >&2
+    exit 2
+    ;;
+esac
+
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DSHARDSAFE_SANITIZE="$sanitize" >/dev/null
+cmake --build "$dir" --parallel "$(nproc)" "${targets[@]}"
+cd "$dir"
+exec ctest --output-on-failure --timeout 1800 --parallel "$(nproc)" "${selection[@]}" "$@"

@@ -210,10 +210,17 @@ struct FieldModification {
   bson_iter_t value;
 };
 
+// A bson_iter_t in a struct of its own: libbson puts its 128-byte alignment on the typedef,
+// which a template argument drops, so std::vector<bson_iter_t> allocated 16-byte aligned
+// elements that were then accessed as 128-byte aligned (UBSan: misaligned reference binding).
+// A struct member keeps the typedef's alignment, and the vector allocates for the struct's.
+struct AppendedValue {
+  bson_iter_t value;
+};
+
 struct DocumentDiff {
   std::map<std::string, FieldModification> by_field;
-  std::vector<bson_iter_t>
-      appended;  // u then i entries, in order: appended unless updated in place
+  std::vector<AppendedValue> appended;  // u then i entries, in order: appended unless updated in place
 };
 
 void add_modification(DocumentDiff& out, const std::string& name, FieldModification modification) {
@@ -226,7 +233,7 @@ void add_section(DocumentDiff& out, const bson_iter_t* section, FieldModificatio
   bson_iter_recurse(section, &child);
   while (bson_iter_next(&child)) {
     add_modification(out, bson_iter_key(&child), FieldModification{kind, child});
-    if (kind != FieldModification::kDelete) out.appended.push_back(child);
+    if (kind != FieldModification::kDelete) out.appended.push_back({child});
   }
 }
 
@@ -301,7 +308,7 @@ void apply_document_diff(Node& doc, const bson_t* diff) {
         break;
     }
   }
-  for (const bson_iter_t& value : parsed.appended) {
+  for (const auto& [value] : parsed.appended) {
     std::string name = bson_iter_key(&value);
     if (std::find(updated_in_place.begin(), updated_in_place.end(), name) != updated_in_place.end())
       continue;

@@ -45,6 +45,18 @@ class CommandError : public std::runtime_error {
   std::string code_name_;
 };
 
+// A document an error carries (keyValue, errInfo...). Not a Doc: a Doc's bson_t asks for
+// 128-byte alignment, and the runtime allocates exception objects 16-byte aligned, so a thrown
+// Doc would be misaligned (clang refuses such a throw; UBSan reports the access).
+class ErrorDocument {
+ public:
+  explicit ErrorDocument(const Doc& doc) : bytes_(doc.data(), doc.data() + doc.size()) {}
+  Doc doc() const { return Doc::from_bytes(bytes_.data(), bytes_.size()); }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+};
+
 // Shorthands for the errors the query layer raises.
 [[noreturn]] void throw_bad_value(const std::string& message);         // 2 BadValue
 [[noreturn]] void throw_failed_to_parse(const std::string& message);   // 9 FailedToParse

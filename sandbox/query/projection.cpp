@@ -12,31 +12,43 @@
 namespace sandbox {
 namespace {
 
+struct ProjChild;
+
+// A field of the projection spec. Its children are ProjChild, not pair<string, ProjNode>: a
+// pair of a type still being defined does not compile with clang (its default constructor's
+// constraints need the complete type), and the sanitizer builds use clang.
 struct ProjNode {
   enum Action { kNone, kInclude, kExclude, kComputed, kSlice, kElemMatch } action = kNone;
   std::optional<Value> expression;               // kComputed
   std::int64_t slice_skip = 0, slice_limit = 0;  // kSlice: skip may count from the end
   bool slice_has_skip = false;
-  std::shared_ptr<MatchExpr> elem_match;                   // kElemMatch on documents
-  std::vector<std::pair<std::string, ProjNode>> children;  // spec order
+  std::shared_ptr<MatchExpr> elem_match;  // kElemMatch on documents
+  std::vector<ProjChild> children;        // spec order
 
-  ProjNode* find(const std::string& name) {
-    for (auto& [n, child] : children) {
-      if (n == name) return &child;
-    }
-    return nullptr;
-  }
-  const ProjNode* find(const std::string& name) const {
-    return const_cast<ProjNode*>(this)->find(name);
-  }
-  bool has_computed() const {
-    if (action == kComputed) return true;
-    for (const auto& [n, child] : children) {
-      if (child.has_computed()) return true;
-    }
-    return false;
-  }
+  ProjNode* find(const std::string& name);
+  const ProjNode* find(const std::string& name) const { return const_cast<ProjNode*>(this)->find(name); }
+  bool has_computed() const;
 };
+
+struct ProjChild {
+  std::string name;
+  ProjNode node;
+};
+
+ProjNode* ProjNode::find(const std::string& name) {
+  for (auto& [n, child] : children) {
+    if (n == name) return &child;
+  }
+  return nullptr;
+}
+
+bool ProjNode::has_computed() const {
+  if (action == kComputed) return true;
+  for (const auto& [n, child] : children) {
+    if (child.has_computed()) return true;
+  }
+  return false;
+}
 
 class Spec {
  public:
@@ -46,7 +58,7 @@ class Spec {
     if (mode_ == Mode::kUndecided && id_included_) mode_ = Mode::kInclusion;
     if (!id_seen_ && inclusion()) {
       // _id is projected unless excluded explicitly.
-      root_.children.insert(root_.children.begin(), {"_id", ProjNode{ProjNode::kInclude}});
+      root_.children.insert(root_.children.begin(), ProjChild{"_id", ProjNode{ProjNode::kInclude}});
     }
   }
   bool inclusion() const { return mode_ == Mode::kInclusion; }
@@ -181,8 +193,8 @@ class Spec {
         throw CommandError(31250, "Location31250", "Path collision at " + path);
       }
       if (!child) {
-        node->children.emplace_back(parts[i], last ? std::move(leaf) : ProjNode{});
-        child = &node->children.back().second;
+        node->children.push_back(ProjChild{parts[i], last ? std::move(leaf) : ProjNode{}});
+        child = &node->children.back().node;
       }
       node = child;
     }

@@ -23,16 +23,16 @@ using Record = std::shared_ptr<const Doc>;
 // 11000 DuplicateKey, with the index's key pattern and the duplicate value for writeErrors.
 class DuplicateKeyError : public CommandError {
  public:
-  DuplicateKeyError(const std::string& message, Doc key_pattern, Doc key_value)
-      : CommandError(11000, "DuplicateKey", message),
-        key_pattern(std::move(key_pattern)),
-        key_value(std::move(key_value)) {}
+  DuplicateKeyError(const std::string& message, const Doc& key_pattern, const Doc& key_value)
+      : CommandError(11000, "DuplicateKey", message), key_pattern_(key_pattern), key_value_(key_value) {}
   void append_details(bson_t* out) const override {
-    append_doc(out, "keyPattern", key_pattern.bson());
-    append_doc(out, "keyValue", key_value.bson());
+    append_doc(out, "keyPattern", key_pattern_.doc().bson());
+    append_doc(out, "keyValue", key_value_.doc().bson());
   }
-  Doc key_pattern;
-  Doc key_value;
+
+ private:
+  ErrorDocument key_pattern_;
+  ErrorDocument key_value_;
 };
 
 // Orders index keys (documents whose values are compared in order, names ignored) the way

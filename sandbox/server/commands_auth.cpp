@@ -337,8 +337,8 @@ Doc users_info(CommandContext& context) {
     auto name = name_of(doc.bson(), kUsers);
     if (name && selection.selects(*name, context.db)) selected.emplace_back(std::move(*name), std::move(doc));
   }
-  // mongod sorts by {user: 1, db: 1}.
-  std::stable_sort(selected.begin(), selected.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  // mongod sorts by {user: 1, db: 1}. The elements hold a Doc: stable_sort_aligned (value.h).
+  stable_sort_aligned(selected, [](const auto& a, const auto& b) { return a.first < b.first; });
   std::optional<Matcher> matcher;
   if (filter) matcher.emplace(filter->bson());
   std::vector<Doc> users;

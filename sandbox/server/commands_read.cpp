@@ -171,10 +171,11 @@ std::vector<Record> read_tail(Engine& engine, Cursor& cursor, std::int64_t batch
   }
   const auto& records = coll->records();
   if (cursor.last_record_id != 0 && (records.empty() || records.begin()->first > cursor.last_record_id)) {
-    engine.cursors().close(cursor.id);
-    throw_error(136, "CappedPositionLost",
-                "CollectionScan died due to position in capped collection being deleted. "
-                "Last seen record id: RecordId(" + std::to_string(cursor.last_record_id) + ")");
+    const std::string message =
+        "CollectionScan died due to position in capped collection being deleted. "
+        "Last seen record id: RecordId(" + std::to_string(cursor.last_record_id) + ")";
+    engine.cursors().close(cursor.id);  // frees `cursor`: nothing may read it after this
+    throw_error(136, "CappedPositionLost", message);
   }
   std::vector<Record> batch;
   std::size_t bytes = 0;

@@ -15,12 +15,12 @@ namespace sandbox {
 // 121 DocumentValidationFailure, with errInfo {failingDocumentId} in the reply or writeError.
 class DocumentValidationError : public CommandError {
  public:
-  explicit DocumentValidationError(Doc err_info)
-      : CommandError(121, "DocumentValidationFailure", "Document failed validation"), err_info_(std::move(err_info)) {}
-  void append_details(bson_t* out) const override { append_doc(out, "errInfo", err_info_.bson()); }
+  explicit DocumentValidationError(const Doc& err_info)
+      : CommandError(121, "DocumentValidationFailure", "Document failed validation"), err_info_(err_info) {}
+  void append_details(bson_t* out) const override { append_doc(out, "errInfo", err_info_.doc().bson()); }
 
  private:
-  Doc err_info_;
+  ErrorDocument err_info_;
 };
 
 // Checks the validation fields of a create or collMod command (`command` names it in

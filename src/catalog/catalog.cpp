@@ -1,5 +1,7 @@
 #include "catalog/catalog.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -278,6 +280,17 @@ VerifyReport Catalog::verify(const std::string& id) {
     if (auto problem = check_part(part, report)) report.bad_objects.push_back({part.key, std::move(*problem)});
   }
   return report;
+}
+
+void remove_partial_backup(storage::Storage& storage, const std::string& prefix) noexcept {
+  try {
+    std::vector<std::string> keys;
+    for (const auto& object : storage::list_all(storage, prefix)) keys.push_back(object.key);
+    storage.remove(keys);
+  } catch (const std::exception& error) {
+    spdlog::warn("could not remove the partial backup under \"{}\": {} (it has no manifest, so it is not listed)",
+                 prefix, error.what());
+  }
 }
 
 }  // namespace shardsafe::catalog

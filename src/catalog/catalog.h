@@ -120,6 +120,11 @@ class Catalog {
   storage::Storage& storage_;
 };
 
+// Removes every object under `prefix` (a failed backup's or import's "backups/<id>/"), best
+// effort: what cannot be removed is logged, not thrown, because the caller is already failing
+// and a backup without a manifest is never listed anyway.
+void remove_partial_backup(storage::Storage& storage, const std::string& prefix) noexcept;
+
 // Every object a manifest lists: data and metadata parts of each collection, oplog parts.
 std::vector<storage::StoredPart> manifest_objects(const Manifest& manifest);
 

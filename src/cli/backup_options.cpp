@@ -1,8 +1,24 @@
 #include "cli/backup_options.h"
 
+#include "common/numbers.h"
 #include "storage/pipeline.h"
 
 namespace shardsafe::cli {
+namespace {
+
+// Rewrites a size ("512MiB") as its bytes for CLI11 to store, or names what is wrong with it.
+CLI::Validator byte_size_validator() {
+  return CLI::Validator(
+      [](std::string& text) {
+        const auto bytes = parse_byte_size(text);
+        if (!bytes) return "\"" + text + "\" is not a size: a whole number of bytes or with a unit (512MiB, 1GiB)";
+        text = std::to_string(*bytes);
+        return std::string();
+      },
+      "SIZE");
+}
+
+}  // namespace
 
 void add_backup_options(CLI::App& verb, BackupFlags& flags, Context& context) {
   verb.add_option("--uri", flags.uri, "MongoDB URI of the replica set (seed list with replicaSet=...) or of a mongos")->required();
@@ -13,7 +29,7 @@ void add_backup_options(CLI::App& verb, BackupFlags& flags, Context& context) {
   verb.add_option("--compression-threads", flags.compression_threads, "zstd worker threads per stream (0 = inline)");
   // S3 takes objects of up to 5 TiB; parts under 1 MiB would only multiply requests.
   verb.add_option("--part-size", flags.part_size, "split stored streams larger than this (512MiB, 1GiB, bytes)")
-      ->transform(CLI::AsSizeValue(false))
+      ->transform(byte_size_validator())
       ->check(CLI::Range(std::uint64_t{1} << 20, std::uint64_t{5} << 40));
   verb.add_option("--lock-lease", flags.lock_lease_seconds,
                   "seconds after which the lock of a run that died may be taken over (renewed while running)")

@@ -5,6 +5,7 @@
 #include "catalog/summary_json.h"
 #include "cli/backup_options.h"
 #include "cli/progress_view.h"
+#include "common/numbers.h"
 #include "coordinator/backup.h"
 #include "oplog/time_point.h"
 

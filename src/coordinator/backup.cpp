@@ -25,17 +25,6 @@ struct SetToDump {
   mongo::Uri uri;
 };
 
-void remove_partial_backup(storage::Storage& storage, const std::string& prefix) noexcept {
-  try {
-    std::vector<std::string> keys;
-    for (const auto& object : storage::list_all(storage, prefix)) keys.push_back(object.key);
-    storage.remove(keys);
-  } catch (const std::exception& error) {
-    spdlog::warn("could not remove the partial backup under \"{}\": {} (it has no manifest, so it is not listed)",
-                 prefix, error.what());
-  }
-}
-
 bool is_mongos(const mongo::Uri& uri) {
   mongo::Client client(uri);
   return mongo::hello(client).kind == mongo::ServerKind::kMongos;
@@ -321,7 +310,7 @@ catalog::Manifest run_backup(const BackupRequest& request, storage::Storage& sto
     manifest.finished_at = iso8601_now();
     catalog.commit(manifest);
   } catch (...) {
-    remove_partial_backup(storage, prefix);
+    catalog::remove_partial_backup(storage, prefix);
     throw;
   }
   spdlog::info("backup \"{}\" committed: {} documents, consistent at {}", manifest.id, manifest.total_documents(),

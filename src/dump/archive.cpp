@@ -75,7 +75,9 @@ std::vector<std::uint8_t> read_up_to(storage::Source& source, std::size_t wanted
 class ArchiveParser {
  public:
   ArchiveParser(storage::Source& source, const std::string& name, ArchiveHandler& handler)
-      : name_(name), reader_(source, name), handler_(handler) {}
+      : name_(name),
+        reader_(source, name, storage::BsonStreamReader::kDefaultBufferSize, sizeof kArchiveMagic),
+        handler_(handler) {}
 
   void run() {
     handler_.on_header(read_header());
@@ -169,7 +171,7 @@ class ArchiveParser {
 
   [[noreturn]] void fail(const std::string& problem) const {
     throw Error(ErrorCode::kCorruptData, "corrupt archive \"" + name_ + "\" at byte " +
-                                             std::to_string(reader_.bytes_read() + sizeof kArchiveMagic) + ": " + problem);
+                                             std::to_string(reader_.offset()) + ": " + problem);
   }
 
   const std::string& name_;

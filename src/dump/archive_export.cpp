@@ -30,7 +30,8 @@ mongo::Timestamp just_before(mongo::Timestamp ts) {
   return {ts.seconds - 1, UINT32_MAX};
 }
 
-// Collects what an import stores and commits it as one backup.
+// Collects what an import stores and commits it as one backup. An import that fails before
+// its commit leaves nothing behind: the objects stored so far are removed with the backup.
 class ImportedBackup {
  public:
   ImportedBackup(storage::Storage& storage, const ImportOptions& options) : storage_(storage), options_(options) {
@@ -42,6 +43,12 @@ class ImportedBackup {
     set_.name = options.replica_set;
     set_.source_host = "import";
   }
+
+  ~ImportedBackup() {
+    if (!committed_) catalog::remove_partial_backup(storage_, catalog::Catalog::backup_prefix(manifest_.id));
+  }
+  ImportedBackup(const ImportedBackup&) = delete;
+  ImportedBackup& operator=(const ImportedBackup&) = delete;
 
   std::string prefix() const { return catalog::Catalog::backup_prefix(manifest_.id) + set_.name + "/"; }
 
@@ -101,6 +108,7 @@ class ImportedBackup {
     manifest_.replica_sets = {set_};
     manifest_.finished_at = iso8601_now();
     catalog_.commit(manifest_);
+    committed_ = true;
     return manifest_;
   }
 
@@ -110,6 +118,7 @@ class ImportedBackup {
   catalog::Catalog catalog_{storage_};
   catalog::Manifest manifest_;
   catalog::ReplicaSetBackup set_;
+  bool committed_ = false;
 };
 
 // Streams one archive namespace at a time into storage (mongodump interleaves only a few).

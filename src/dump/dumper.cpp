@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
 
 #include "common/error.h"
 #include "common/parallel.h"
@@ -112,9 +113,13 @@ void ReplicaSetDumper::plan_namespaces(mongo::Client& client) {
     if (planned.type == "collection") estimate_size(client, planned);
     planned_.push_back(std::move(planned));
   }
-  // Largest first: the long collections start early, the small ones fill the gaps.
-  std::stable_sort(planned_.begin(), planned_.end(),
-                   [](const auto& a, const auto& b) { return a.size_estimate > b.size_estimate; });
+  // Largest first: the long collections start early, the small ones fill the gaps. Ties go by
+  // namespace, so the order is total and the plan the same on every run. Not stable_sort:
+  // libstdc++'s stable_sort buffers elements in memory aligned for 16 bytes, and a
+  // PlannedCollection (a bson_t inside its Bson) asks for 128 (UBSan: misaligned reference).
+  std::sort(planned_.begin(), planned_.end(), [](const auto& a, const auto& b) {
+    return std::tie(b.size_estimate, a.db, a.name) < std::tie(a.size_estimate, b.db, b.name);
+  });
 }
 
 std::vector<mongo::Bson> ReplicaSetDumper::list_indexes(mongo::Client& client, const PlannedCollection& planned) {

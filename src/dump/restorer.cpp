@@ -160,9 +160,16 @@ void ReplicaSetRestorer::restore_collections() {
   std::uint64_t total = 0;
   for (const auto& target : targets_) total += target.entry->bytes;
   progress_.start_phase("restore " + backup_.name, total, targets_.size());
-  // Views last: their definitions may name collections restored here.
-  std::stable_partition(targets_.begin(), targets_.end(), [](const Target& t) { return t.entry->type != "view"; });
-  parallel_for(targets_.size(), options_.parallel_collections, [&](std::size_t i) { restore_one(targets_[i]); });
+  // Views last, once every collection is in: their definitions may name collections restored
+  // here. Two passes over pointers, not stable_partition: libstdc++'s scratch buffer is 16-byte
+  // aligned and a Target (the bson_t in its Bson) asks for 128 (UBSan: misaligned reference).
+  for (const bool views : {false, true}) {
+    std::vector<Target*> pass;
+    for (Target& target : targets_) {
+      if ((target.entry->type == "view") == views) pass.push_back(&target);
+    }
+    parallel_for(pass.size(), options_.parallel_collections, [&](std::size_t i) { restore_one(*pass[i]); });
+  }
   if (restores_users_or_roles()) merge_restored_users_and_roles();
 }
 

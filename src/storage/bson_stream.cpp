@@ -12,8 +12,12 @@ std::uint32_t bson_length_prefix(std::span<const std::uint8_t> bytes) {
          static_cast<std::uint32_t>(bytes[2]) << 16 | static_cast<std::uint32_t>(bytes[3]) << 24;
 }
 
-BsonStreamReader::BsonStreamReader(Source& source, std::string stream_name, std::size_t buffer_size)
-    : source_(source), stream_name_(std::move(stream_name)), buffer_(std::max(buffer_size, kMinDocumentSize)) {}
+BsonStreamReader::BsonStreamReader(Source& source, std::string stream_name, std::size_t buffer_size,
+                                   std::uint64_t first_offset)
+    : source_(source),
+      stream_name_(std::move(stream_name)),
+      buffer_(std::max(buffer_size, kMinDocumentSize)),
+      offset_(first_offset) {}
 
 std::optional<std::span<const std::uint8_t>> BsonStreamReader::next() {
   if (!fill(4)) {

@@ -30,9 +30,13 @@ std::uint32_t bson_length_prefix(std::span<const std::uint8_t> bytes);
 
 class BsonStreamReader {
  public:
+  static constexpr std::size_t kDefaultBufferSize = 1 << 20;
+
   // `stream_name` names the stream in errors ("backups/x/rs0/db/c.bson.zst"). `source` must
-  // outlive the reader.
-  BsonStreamReader(Source& source, std::string stream_name, std::size_t buffer_size = 1 << 20);
+  // outlive the reader. `first_offset` is where `source` starts in the stream that name means
+  // (an archive's documents start after its 4-byte magic), so error offsets are the file's.
+  BsonStreamReader(Source& source, std::string stream_name, std::size_t buffer_size = kDefaultBufferSize,
+                   std::uint64_t first_offset = 0);
 
   // The next whole document, valid until the next call; nullopt at the end of the stream.
   // Throws Error(kCorruptData) naming the stream and the byte offset when a length is out of
@@ -46,8 +50,9 @@ class BsonStreamReader {
   bool at_end();
 
   std::uint64_t documents_read() const { return documents_; }
-  // Bytes consumed so far: the documents returned and the terminators consumed.
-  std::uint64_t bytes_read() const { return offset_; }
+  // The offset of the next unread byte: first_offset plus the documents returned and the
+  // terminators consumed.
+  std::uint64_t offset() const { return offset_; }
 
  private:
   // Makes at least `wanted` unread bytes available; returns false when the source ends first.

@@ -203,7 +203,8 @@ TEST(ManifestJson, WrongFieldTypesAreCorruptDataNamingTheField) {
       {[](auto& d) { d["compression"] = "lz4"; }, "unknown compression \"lz4\""},
   };
   for (const auto& [edit, fragment] : cases) {
-    const Error error = expect_error([&] { manifest_from_json(edited(base, edit), "b"); });
+    // Captured by an init-capture: clang before 16 cannot capture structured bindings.
+    const Error error = expect_error([&, &edit = edit] { manifest_from_json(edited(base, edit), "b"); });
     EXPECT_EQ(error.code(), ErrorCode::kCorruptData);
     EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos) << error.what();
   }

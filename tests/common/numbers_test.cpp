@@ -24,5 +24,23 @@ TEST(ParseDurationSeconds, AWholeNumberAndOneUnit) {
   }
 }
 
+TEST(ParseByteSize, AWholeNumberAndABinaryUnit) {
+  EXPECT_EQ(parse_byte_size("1048576"), 1048576u);
+  EXPECT_EQ(parse_byte_size("0"), 0u);
+  EXPECT_EQ(parse_byte_size("12b"), 12u);
+  EXPECT_EQ(parse_byte_size("2k"), 2048u);
+  EXPECT_EQ(parse_byte_size("2KB"), 2048u);
+  EXPECT_EQ(parse_byte_size("512MiB"), 512ull << 20);
+  EXPECT_EQ(parse_byte_size("64mb"), 64ull << 20);
+  EXPECT_EQ(parse_byte_size("1GiB"), 1ull << 30);
+  EXPECT_EQ(parse_byte_size("5TiB"), 5ull << 40);
+  EXPECT_EQ(parse_byte_size("16777215TiB"), 16777215ull << 40);
+  // "010MiB" and "-1" are what strtoull-based parsers (CLI11's) read as 8 MiB and 2^64-1.
+  for (const char* bad : {"", "MiB", "-1", "+1", "0x10", "1.5GiB", " 1MiB", "1 MiB", "1MiB ", "12parsecs", "1iB",
+                          "1kib2", "1PiB", "16777216TiB", "18446744073709551616"}) {
+    EXPECT_EQ(parse_byte_size(bad), std::nullopt) << '"' << bad << '"';
+  }
+}
+
 }  // namespace
 }  // namespace shardsafe

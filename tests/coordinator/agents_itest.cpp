@@ -51,7 +51,8 @@ class AgentsTest : public ::testing::Test {
     request.uri = cluster_.mongos_uri();
     request.agents = settings_;
     request.storage_location = {storage_url, {}};
-    request.limits.heartbeat_timeout = std::chrono::seconds(3);
+    // Short, so a killed agent fails the backup soon; scaled, so a slow (sanitized) live one does not.
+    request.limits.heartbeat_timeout = testing::scaled(std::chrono::seconds(3));
     return request;
   }
 

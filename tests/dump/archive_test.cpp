@@ -197,12 +197,19 @@ void expect_read_error(const Bytes& bytes, ErrorCode code, const std::string& fr
   }
 }
 
+// Where doc(3) starts in the sample archive. The Bson is held while its bytes are searched
+// for: bytes() of the temporary doc(3) would dangle.
+std::size_t offset_of_third_document(const Bytes& archive) {
+  const mongo::Bson third = doc(3);
+  const auto one = third.bytes();
+  const auto at = std::search(archive.begin(), archive.end(), one.begin(), one.end());
+  EXPECT_NE(at, archive.end());
+  return static_cast<std::size_t>(at - archive.begin());
+}
+
 TEST(ArchiveReader, AFlippedDocumentByteIsACrcMismatchNamingTheNamespace) {
   Bytes bytes = sample_archive();
-  const auto one = doc(3).bytes();
-  const auto at = std::search(bytes.begin(), bytes.end(), one.begin(), one.end());
-  ASSERT_NE(at, bytes.end());
-  *(at + 12) ^= 0x01;  // inside the string value: still a valid document
+  bytes.at(offset_of_third_document(bytes) + 12) ^= 0x01;  // inside the string value: still a valid document
   expect_read_error(bytes, ErrorCode::kChecksumMismatch, "\"shop.orders\"");
 }
 
@@ -218,6 +225,19 @@ TEST(ArchiveReader, TruncationIsCorruptData) {
       EXPECT_EQ(error.code(), ErrorCode::kCorruptData) << cut << ": " << error.what();
     }
   }
+}
+
+// Offsets in errors are the file's: the magic before the first BSON block counts (they were
+// 4 bytes short when the document reader itself refused the bytes).
+TEST(ArchiveReader, ATruncatedDocumentIsRefusedAtItsOffsetInTheFile) {
+  Bytes bytes = sample_archive();
+  const std::size_t offset = offset_of_third_document(bytes);
+  bytes.resize(offset + 6);
+  expect_read_error(bytes, ErrorCode::kCorruptData, "at byte " + std::to_string(offset) + ": the stream ends inside a document");
+
+  Bytes bad_length = sample_archive();
+  std::fill_n(bad_length.begin() + static_cast<std::ptrdiff_t>(offset), 4, std::uint8_t{0xFE});  // no document's length
+  expect_read_error(bad_length, ErrorCode::kCorruptData, "at byte " + std::to_string(offset) + ": invalid document length");
 }
 
 TEST(ArchiveReader, RejectsBadMagicDoubleTerminatorsAndUnknownNamespaces) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -219,6 +220,36 @@ void s3_answers() {
 <InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>VXBsb2FkIElE</UploadId></InitiateMultipartUploadResult>)");
 }
 
+struct Seed {
+  std::string_view name;
+  std::string_view text;
+};
+
+void write_seeds(const std::string& target, std::initializer_list<Seed> seeds) {
+  for (const auto& [name, text] : seeds) write(target, std::string(name), text);
+}
+
+// The forms restore --to-time documents, and near misses its errors name.
+void time_points() {
+  write_seeds("time_point", {{"iso.txt", "2026-12-04T18:30:00Z"},
+                             {"iso_offset.txt", "2026-12-04T18:30:00+00:00"},
+                             {"iso_fraction.txt", "2026-12-04T18:30:00.5Z"},
+                             {"leap_day.txt", "2028-02-29T00:00:00Z"},
+                             {"seconds_increment.txt", "1733337000.5"},
+                             {"seconds.txt", "4294967295"},
+                             {"shell.txt", "Timestamp(1733337000, 5)"}});
+}
+
+// The units the size parser takes, durations, and plain numbers at their limits.
+void numbers() {
+  write_seeds("numbers", {{"bytes.txt", "1048576"},
+                          {"mib.txt", "512MiB"},
+                          {"gb.txt", "1gb"},
+                          {"tib.txt", "16777215TiB"},
+                          {"duration.txt", "30d"},
+                          {"max.txt", "18446744073709551615"}});
+}
+
 sandbox::Doc doc(std::string_view json) {
   const mongo::Bson bson = mongo::Bson::from_json(json);
   return sandbox::Doc::from_bytes(bson.bytes().data(), bson.bytes().size());
@@ -276,4 +307,6 @@ int main(int argc, char** argv) {
   metadata_files();
   s3_answers();
   wire_messages();
+  time_points();
+  numbers();
 }
