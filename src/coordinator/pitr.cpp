@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -37,10 +38,11 @@ class PitrRunner {
     claim();
     heartbeat_ = std::jthread([this](std::stop_token stop) { heartbeat_until(stop); });
     try {
+      // A fixed rate, as "every span" reads: a tick that runs long delays the next one only by
+      // what it overran, so the lag stays near one span plus one tick.
+      auto next = steady_clock::now() + request_.span;
       tick(true);
-      for (auto next = steady_clock::now() + request_.span; wait_until(next); next = steady_clock::now() + request_.span) {
-        tick(false);
-      }
+      for (; wait_until(next); next = std::max(next + request_.span, steady_clock::now())) tick(false);
       if (!lost_claim_) final_tick();
     } catch (const std::exception& error) {
       finish(error.what());
@@ -82,18 +84,23 @@ class PitrRunner {
         if (sleeper.wait_for(lock, stop, request_.heartbeat, [&] { return stop.stop_requested(); })) return;
       }
       try {
-        const auto current = catalog::load_pitr_state(storage_);
-        if (current && (current->pid != state_.pid || current->host != state_.host)) {
-          spdlog::error("pitr was taken over by {}: stopping without a final slice", describe_holder(*current, unix_ms()));
-          lost_claim_ = true;
-          return;
-        }
+        if (taken_over()) return;
         if (catalog::pitr_stop_requested(storage_)) stop_requested_ = true;
         save([](catalog::PitrState&) {});
       } catch (const std::exception& error) {
         spdlog::warn("pitr heartbeat failed: {} (retrying)", error.what());
       }
     }
+  }
+
+  // Under the mutex, so that no slice's save lands between reading the state and giving it up.
+  bool taken_over() {
+    std::lock_guard lock(mutex_);
+    const auto current = catalog::load_pitr_state(storage_);
+    if (!current || (current->pid == state_.pid && current->host == state_.host)) return false;
+    spdlog::error("pitr was taken over by {}: stopping without a final slice", describe_holder(*current, unix_ms()));
+    lost_claim_ = true;
+    return true;
   }
 
   bool stopping() const { return stop_signal_ || stop_requested_ || lost_claim_; }
@@ -157,7 +164,7 @@ class PitrRunner {
   // Stops the heartbeat and records the runner as stopped (with `error` if it failed).
   void finish(const std::string& error) noexcept {
     heartbeat_ = {};
-    if (lost_claim_) return;  // the state is another runner's now
+    if (lost_claim_) return;  // the state is another runner's now: clear no stop request of its
     try {
       save([&](catalog::PitrState& state) {
         state.state = "stopped";
@@ -169,10 +176,13 @@ class PitrRunner {
     }
   }
 
-  // Changes the state and writes it, under the mutex so that writes land in order.
+  // Changes the state and writes it, under the mutex so that writes land in order; never once
+  // the claim is lost (a slice finishing after the heartbeat saw the takeover would overwrite
+  // the new runner's state).
   template <typename Change>
   void save(Change change) {
     std::lock_guard lock(mutex_);
+    if (lost_claim_) return;
     change(state_);
     state_.heartbeat_ms = unix_ms();
     catalog::save_pitr_state(storage_, state_);
