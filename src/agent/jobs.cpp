@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 #include "catalog/manifest_json.h"
+#include "catalog/operations.h"
 #include "dump/dumper.h"
 #include "dump/namespace_filter.h"
 #include "dump/restorer.h"
@@ -150,6 +153,46 @@ dump::RestoreOptions restore_options(const json& params) {
   return options;
 }
 
+// What a coordinator that loses the job needs to undo its restore (dump/rollback_plan.h).
+json rollback_result(const catalog::ReplicaSetBackup& set, const dump::ReplicaSetRestorer& restorer) {
+  return {{"replica_set", set.name}, {"rollback", dump::rollback_plan_to_json(restorer.rollback_plan())}};
+}
+
+// The decision of a coordinator that went silent, from its operation's record. The coordinator
+// records a commit there before it tells any set, so a commit on record means other sets may
+// have committed already and this one must too, and none on record means none did.
+bool committed_on_record(JobContext& job, storage::Storage& storage) {
+  const std::string operation = job.spec().params.value("operation_id", "");
+  if (operation.empty()) return false;
+  while (true) {
+    try {
+      const auto record = catalog::load_operation(storage, operation);
+      return record && record->decision == "commit";
+    } catch (const std::exception& error) {
+      // Not knowing is not "no": rolling back a set the others committed would split the cluster.
+      spdlog::error("job \"{}\": cannot read the decision of operation \"{}\": {}; asking again in 5 s", job.spec().id,
+                    operation, error.what());
+    }
+    for (int i = 0; i < 50; ++i) {
+      if (job.progress().cancelled()) throw Error(ErrorCode::kCancelled, "job \"" + job.spec().id + "\" was cancelled");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
+// Whether the coordinator decided to commit the whole cluster's restore. A cancel asks the
+// record too: the coordinator cancels only before it decides, and a cancel from anyone else
+// must not undo one set of a cluster whose restore was committed.
+bool await_commit(JobContext& job, storage::Storage& storage, const json& result) {
+  try {
+    return job.await_decision(result).value("commit", false);
+  } catch (const Error& error) {
+    if (error.code() != ErrorCode::kTimeout && error.code() != ErrorCode::kCancelled) throw;
+    spdlog::warn("{}: reading the decision from the operation's record", error.what());
+    return committed_on_record(job, storage);
+  }
+}
+
 // Restore and replay, await the coordinator's verdict on the whole cluster, then commit or
 // roll back. The restorer's steps are those of a replica-set restore (dump/restorer.h).
 json restore_replica_set(JobContext& job, storage::Storage& storage) {
@@ -163,11 +206,13 @@ json restore_replica_set(JobContext& job, storage::Storage& storage) {
   bool commit = false;
   try {
     restorer.set_aside();
-    const json published = {{"replica_set", set.name}, {"rollback", dump::rollback_plan_to_json(restorer.rollback_plan())}};
-    job.publish_result(published);
+    job.publish_result(rollback_result(set, restorer));
     restorer.restore_collections();
+    job.publish_result(rollback_result(set, restorer));  // now with what the replay may create
     restorer.replay_oplog();
-    commit = job.await_decision(published).value("commit", false);
+    json awaiting = rollback_result(set, restorer);
+    awaiting["summary"] = restore_summary_json(restorer.summary());
+    commit = await_commit(job, storage, awaiting);
   } catch (...) {
     spdlog::error("restore of replica set \"{}\" failed: rolling back", set.name);
     restorer.roll_back();
@@ -176,7 +221,8 @@ json restore_replica_set(JobContext& job, storage::Storage& storage) {
   if (!commit) {
     restorer.roll_back();
     throw Error(ErrorCode::kCancelled, "the restore of replica set \"" + set.name +
-                                           "\" was rolled back: another replica set of the cluster failed");
+                                           "\" was rolled back: the coordinator did not commit (another replica set failed, "
+                                           "or the coordinator was lost before it decided)");
   }
   return restore_summary_json(restorer.commit());
 }

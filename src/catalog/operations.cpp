@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "common/error.h"
+
 namespace shardsafe::catalog {
 namespace {
 
@@ -21,6 +23,15 @@ json set_to_json(const OperationSet& set) {
 OperationSet set_from_json(const json& value) {
   return {value.at("replica_set"), value.at("runs_on"), value.at("job"),       value.at("state"),
           value.at("phase"),       value.at("bytes"),   value.at("documents"), value.at("error")};
+}
+
+OperationRecord record_from_json(const json& value) {
+  OperationRecord record{value.at("id"),         value.at("kind"),         value.at("backup_id"),
+                         value.at("state"),      value.at("phase"),        value.at("started_at"),
+                         value.at("updated_at"), value.at("heartbeat_ms"), {},
+                         value.at("error"),      value.value("decision", "")};
+  for (const auto& set : value.at("sets")) record.sets.push_back(set_from_json(set));
+  return record;
 }
 
 }  // namespace
@@ -44,7 +55,7 @@ void save_operation(storage::Storage& storage, const OperationRecord& record) {
   const json document = {{"id", record.id},           {"kind", record.kind},         {"backup_id", record.backup_id},
                          {"state", record.state},     {"phase", record.phase},       {"started_at", record.started_at},
                          {"updated_at", record.updated_at}, {"heartbeat_ms", record.heartbeat_ms}, {"sets", sets},
-                         {"error", record.error}};
+                         {"error", record.error}, {"decision", record.decision}};
   storage::write_object(storage, operation_key(record.id), document.dump(2) + "\n");
 }
 
@@ -61,16 +72,27 @@ std::size_t prune_operations(storage::Storage& storage, std::size_t keep) {
   return old.size();
 }
 
+std::optional<OperationRecord> load_operation(storage::Storage& storage, const std::string& id) {
+  const std::string key = operation_key(id);
+  std::string text;
+  try {
+    text = storage::read_object(storage, key, kMaxRecordBytes);
+  } catch (const Error& error) {
+    if (error.code() == ErrorCode::kNotFound) return std::nullopt;
+    throw;
+  }
+  try {
+    return record_from_json(json::parse(text));
+  } catch (const json::exception& error) {
+    throw Error(ErrorCode::kCorruptData, "operation record \"" + key + "\" is malformed: " + error.what());
+  }
+}
+
 std::vector<OperationRecord> list_operations(storage::Storage& storage) {
   std::vector<OperationRecord> records;
   for (const auto& object : storage::list_all(storage, kOperationsFolder)) {
     try {
-      const json value = json::parse(storage::read_object(storage, object.key, kMaxRecordBytes));
-      OperationRecord record{value.at("id"),         value.at("kind"),       value.at("backup_id"),
-                             value.at("state"),      value.at("phase"),      value.at("started_at"),
-                             value.at("updated_at"), value.at("heartbeat_ms"), {}, value.at("error")};
-      for (const auto& set : value.at("sets")) record.sets.push_back(set_from_json(set));
-      records.push_back(std::move(record));
+      records.push_back(record_from_json(json::parse(storage::read_object(storage, object.key, kMaxRecordBytes))));
     } catch (const std::exception& error) {
       spdlog::warn("skipping operation record \"{}\": {}", object.key, error.what());
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct OperationRecord {
   std::int64_t heartbeat_ms = 0;  // wall clock of the last update
   std::vector<OperationSet> sets;
   std::string error;
+  // A restore's commit decision ("commit"), recorded before any replica set is told: an agent
+  // whose coordinator went silent while it awaited the decision reads it here (agent/jobs.cpp).
+  std::string decision;
 };
 
 // A coordinator records every 2 s while it runs: a "running" record older than this belongs
@@ -58,6 +62,8 @@ void save_operation(storage::Storage& storage, const OperationRecord& record);
 // without reading them). A record saved within kOperationAbandonedAfterMs may belong to a live
 // coordinator and is never removed. Returns how many went.
 std::size_t prune_operations(storage::Storage& storage, std::size_t keep = kKeptOperationRecords);
+// Record `id`, or nullopt when there is none; throws Error when storage cannot say.
+std::optional<OperationRecord> load_operation(storage::Storage& storage, const std::string& id);
 // Every record, newest first; a record that does not parse is skipped with a warning.
 std::vector<OperationRecord> list_operations(storage::Storage& storage);
 

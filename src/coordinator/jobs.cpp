@@ -41,7 +41,10 @@ std::optional<Error> phase_failure(const std::vector<SetJob>& jobs, JobState unt
                                    std::chrono::steady_clock::time_point deadline) {
   const auto now = std::chrono::steady_clock::now();
   for (const auto& job : jobs) {
-    if (agent::is_final(job.last.state) && job.last.state != until) {
+    // Arrived for good: a final state's heartbeat never moves again, and it need not. (A job
+    // awaiting a decision still beats: it may die there.)
+    if (job.last.state == until && agent::is_final(until)) continue;
+    if (agent::is_final(job.last.state)) {
       return job.last.error ? agent::job_error(job.last)
                             : Error(ErrorCode::kInternal, "job \"" + job.spec.id + "\" ended " +
                                                               std::string(agent::job_state_name(job.last.state)));
@@ -144,26 +147,33 @@ void start_jobs(std::vector<SetJob>& jobs) {
   }
 }
 
-void wait_for_phase(std::vector<SetJob>& jobs, JobState until, const PhaseLimits& limits,
-                    const std::function<void()>& on_poll) {
+std::optional<Error> await_phase(std::vector<SetJob>& jobs, JobState until, const PhaseLimits& limits,
+                                 const std::function<void()>& on_poll) {
   const auto deadline = std::chrono::steady_clock::now() + limits.deadline;
   for (auto& job : jobs) job.last_heard = std::chrono::steady_clock::now();
   std::chrono::milliseconds interval{10};
   while (true) {
     poll_all(jobs);
     on_poll();
-    if (std::all_of(jobs.begin(), jobs.end(), [&](const SetJob& job) { return job.answered && job.last.state == until; })) return;
-    if (auto failure = phase_failure(jobs, until, limits, deadline)) {
-      spdlog::error("{}: cancelling the other jobs", failure->what());
-      cancel_and_wait(jobs, std::chrono::minutes(10));
-      std::string states;
-      for (const auto& job : jobs) states += "\n  " + describe_job(job);
-      throw Error(failure->code(), jobs.size() == 1 ? std::string(failure->what())
-                                                    : std::string(failure->what()) + "; every replica set:" + states);
+    if (std::all_of(jobs.begin(), jobs.end(), [&](const SetJob& job) { return job.answered && job.last.state == until; })) {
+      return std::nullopt;
     }
+    if (auto failure = phase_failure(jobs, until, limits, deadline)) return failure;
     std::this_thread::sleep_for(interval);
     interval = std::min(interval * 2, limits.poll_interval);
   }
+}
+
+void wait_for_phase(std::vector<SetJob>& jobs, JobState until, const PhaseLimits& limits,
+                    const std::function<void()>& on_poll) {
+  const auto failure = await_phase(jobs, until, limits, on_poll);
+  if (!failure) return;
+  spdlog::error("{}: cancelling the other jobs", failure->what());
+  cancel_and_wait(jobs, std::chrono::minutes(10));
+  std::string states;
+  for (const auto& job : jobs) states += "\n  " + describe_job(job);
+  throw Error(failure->code(), jobs.size() == 1 ? std::string(failure->what())
+                                                : std::string(failure->what()) + "; every replica set:" + states);
 }
 
 void cancel_and_wait(std::vector<SetJob>& jobs, std::chrono::seconds limit) noexcept {

@@ -7,12 +7,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/client.h"
 #include "agent/job_runner.h"
 #include "catalog/operations.h"
+#include "common/error.h"
 #include "common/progress.h"
 #include "mongo/topology.h"
 #include "storage/open.h"
@@ -107,6 +109,10 @@ void start_jobs(std::vector<SetJob>& jobs);
 // throws an Error with the first failure's code and every replica set's state.
 void wait_for_phase(std::vector<SetJob>& jobs, agent::JobState until, const PhaseLimits& limits,
                     const std::function<void()>& on_poll);
+// The same wait, but it leaves the jobs alone when one fails: returns that failure (nullopt
+// once every job is in state `until`). For a phase no job may be cancelled in: a commit.
+std::optional<Error> await_phase(std::vector<SetJob>& jobs, agent::JobState until, const PhaseLimits& limits,
+                                 const std::function<void()>& on_poll);
 
 // Cancels every job not yet final and waits (up to `limit`) until each is; never throws.
 void cancel_and_wait(std::vector<SetJob>& jobs, std::chrono::seconds limit) noexcept;

@@ -35,6 +35,16 @@ void OperationTracker::update(const std::string& phase, const std::vector<SetJob
   if (new_phase || std::chrono::steady_clock::now() - last_saved_ >= kSaveInterval) save();
 }
 
+void OperationTracker::record_decision(const std::string& decision) {
+  record_.decision = decision;
+  try {
+    write();
+  } catch (...) {
+    record_.decision.clear();
+    throw;
+  }
+}
+
 OperationTracker::~OperationTracker() {
   if (record_.state == "running") finish("failed before its jobs finished");
 }
@@ -51,12 +61,16 @@ void OperationTracker::finish(const std::string& error) noexcept {
   }
 }
 
-void OperationTracker::save() noexcept {
+void OperationTracker::write() {
   last_saved_ = std::chrono::steady_clock::now();
   record_.updated_at = iso8601_now();
   record_.heartbeat_ms = unix_ms();
+  catalog::save_operation(storage_, record_);
+}
+
+void OperationTracker::save() noexcept {
   try {
-    catalog::save_operation(storage_, record_);
+    write();
   } catch (const std::exception& error) {
     spdlog::warn("could not record the state of operation \"{}\": {}", record_.id, error.what());
   }

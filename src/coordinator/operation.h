@@ -17,15 +17,21 @@ class OperationTracker {
                    OperationObserver observer = {});
   // Records the jobs' states; written at most every 2 s (and on a change of phase).
   void update(const std::string& phase, const std::vector<SetJob>& jobs);
+  // Records a restore's commit decision, which agents that lose their coordinator read (see
+  // catalog::OperationRecord::decision). Throws when it could not be written: then no set may
+  // be told to commit, and the record that finish() writes no longer holds it.
+  void record_decision(const std::string& decision);
   // The final record: succeeded, or failed with `error`. Never throws.
   void finish(const std::string& error) noexcept;
+  const std::string& id() const { return record_.id; }
   // A record never finished (the operation failed before its jobs ran) is finished as failed.
   ~OperationTracker();
   OperationTracker(const OperationTracker&) = delete;
   OperationTracker& operator=(const OperationTracker&) = delete;
 
  private:
-  void save() noexcept;
+  void write();
+  void save() noexcept;  // write(), logging a failure: a stale record only delays `status`
 
   storage::Storage& storage_;
   OperationObserver observer_;

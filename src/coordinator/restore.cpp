@@ -98,6 +98,7 @@ class RestoreRun {
     const auto placement = dispatcher_.place(shard, topology, topology.primary);
     nlohmann::json params = {{"uri", target.secret_text()},
                              {"backup_id", manifest_.id},
+                             {"operation_id", operation_id_},
                              {"set", catalog::replica_set_backup_to_json(set)},
                              {"options", agent::restore_options_json(options, ns.include, ns.exclude, ns.from, ns.to)}};
     dispatcher_.add_common_params(params, request_.options.key);
@@ -106,27 +107,102 @@ class RestoreRun {
   }
 
   // Runs every job to its commit point, calls `before_commit` (the config server's metadata),
-  // then commits them all; on any failure rolls every set back (and calls `roll_back_extra`).
+  // then commits them all; on any failure before the decision rolls every set back (and calls
+  // `roll_back_extra`).
   dump::RestoreSummary run(const std::function<void()>& before_commit, const std::function<void()>& roll_back_extra) {
-    bool committing = false;
     try {
       start_and_await(jobs_, "restore", request_.limits, progress_, tracker_);
       before_commit();
-      committing = true;
-      resume_and_finish(jobs_, {{"commit", true}}, "commit", request_.limits, progress_, tracker_);
+      // Every set still awaits (before_commit may have taken long), and its wait restarts now:
+      // none gives up on this coordinator between here and the decision on record.
+      wait_for_phase(jobs_, agent::JobState::kAwaiting, request_.limits, [&] { tracker_.update("restore", jobs_); });
+      tracker_.record_decision("commit");
     } catch (const std::exception& error) {
-      if (!committing) {
-        cancel_and_wait(jobs_, std::chrono::minutes(10));
-        undo_lost_jobs();
-        roll_back_extra();
-      }
+      tracker_.update("roll back", jobs_);  // saved at once: a decision that failed to record is gone from it
+      cancel_and_wait(jobs_, std::chrono::minutes(10));
+      undo_lost_jobs();
+      roll_back_extra();
       tracker_.finish(error.what());
       throw;
     }
-    tracker_.finish("");
+    const std::string left_behind = commit_all();
+    tracker_.finish(left_behind);
+    if (!left_behind.empty()) throw Error(ErrorCode::kInternal, left_behind);
+    return summary();
+  }
+
+ private:
+  // After the decision every set's data is in place and only dropping what was set aside
+  // remains, so nothing rolls back any more. A set whose job cannot end it (its agent died or
+  // stopped answering, or the job failed) has it done from here, from the plan it published.
+  // Returns what could not be done ("" when everything was).
+  std::string commit_all() {
+    const nlohmann::json decision = {{"commit", true}};
+    progress_.start_phase("commit", 0, jobs_.size());
+    std::vector<SetJob> pending = jobs_;
+    std::string left_behind;
+    while (const auto failure = await_phase(pending, agent::JobState::kSucceeded, request_.limits, [&] {
+             resume_awaiting(pending, decision);
+             tracker_.update("commit", pending);
+           })) {
+      const auto gone = std::stable_partition(pending.begin(), pending.end(), [&](const SetJob& job) { return !given_up(job); });
+      // Only the deadline passed: no job is worth waiting for any more.
+      const auto first_done_here = gone == pending.end() ? pending.begin() : gone;
+      for (auto job = first_done_here; job != pending.end(); ++job) {
+        spdlog::warn("{}: finishing the commit of replica set \"{}\" from here", failure->what(), job->replica_set);
+        left_behind += commit_from_here(*job);
+        keep_state(*job);
+      }
+      pending.erase(first_done_here, pending.end());
+    }
+    for (const auto& job : pending) keep_state(job);
+    return left_behind;
+  }
+
+  // Tells every job that awaits the decision (again: an earlier resume may not have reached it).
+  static void resume_awaiting(std::vector<SetJob>& jobs, const nlohmann::json& decision) {
+    for (auto& job : jobs) {
+      if (!job.answered || job.last.state != agent::JobState::kAwaiting) continue;
+      try {
+        job.service->resume(job.spec.id, decision);
+      } catch (const std::exception& error) {
+        spdlog::debug("replica set \"{}\": {}", job.replica_set, error.what());
+      }
+    }
+  }
+
+  bool given_up(const SetJob& job) const {
+    if (job.last.state == agent::JobState::kSucceeded) return false;
+    return agent::is_final(job.last.state) || std::chrono::steady_clock::now() - job.last_heard > request_.limits.heartbeat_timeout;
+  }
+
+  // Drops what `job`'s set had set aside, as its commit would have. "" when done, else what is left.
+  std::string commit_from_here(const SetJob& job) {
+    try {
+      mongo::Client client{mongo::Uri(job.spec.params.at("uri").get<std::string>())};
+      const auto plan = dump::rollback_plan_from_json(job.last.result.at("rollback"));
+      const auto kept = dump::finish_restore(client, plan, request_.options.keep_previous);
+      holdings_kept_.insert(holdings_kept_.end(), kept.begin(), kept.end());
+      return "";
+    } catch (const std::exception& error) {
+      return (std::string("replica set \"") + job.replica_set + "\" is restored, but its previous data could not be dropped (" +
+              error.what() + "): drop its collections named \"<name>.shardsafe-hold-<token>\" yourself. ");
+    }
+  }
+
+  void keep_state(const SetJob& ended) {
+    for (auto& job : jobs_) {
+      if (job.spec.id == ended.spec.id) job.last = ended.last;
+    }
+  }
+
+  // The sets' summaries: a job committed from here left the one it published while it awaited.
+  dump::RestoreSummary summary() const {
     dump::RestoreSummary total;
+    total.holdings_kept = holdings_kept_;
     for (const auto& job : jobs_) {
-      const auto summary = agent::restore_summary_from_json(job.last.result);
+      const auto& result = job.last.result;
+      const auto summary = agent::restore_summary_from_json(result.contains("summary") ? result.at("summary") : result);
       total.collections += summary.collections;
       total.documents += summary.documents;
       total.indexes += summary.indexes;
@@ -138,7 +214,6 @@ class RestoreRun {
     return total;
   }
 
- private:
   // A job lost with its agent (killed, or gone from the network) could not roll its replica set
   // back: the coordinator undoes that restore itself, from the plan the job published once it
   // had set the set's data aside.
@@ -163,6 +238,7 @@ class RestoreRun {
   JobDispatcher dispatcher_;
   OperationTracker tracker_;
   std::vector<SetJob> jobs_;
+  std::vector<std::string> holdings_kept_;  // by commits finished here, with keep_previous
 };
 
 dump::RestoreSummary restore_replica_set(const RestoreRequest& request, storage::Storage& storage, Progress& progress,

@@ -36,15 +36,6 @@ bool collection_has_documents(mongo::Client& client, const std::string& db, cons
   return cursor.next() != nullptr;
 }
 
-// Every namespace of the target with its collection UUID (empty for views).
-std::map<std::string, std::string> list_namespaces(mongo::Client& client) {
-  std::map<std::string, std::string> namespaces;
-  for (const auto& [db, entry] : mongo::list_all_collections(client)) {
-    if (db != "local") namespaces[db + "." + mongo::BsonView(entry).string("name").value_or("")] = uuid_of_listing(entry);
-  }
-  return namespaces;
-}
-
 // A short random token: holding names of concurrent or failed restores never collide.
 std::string random_token() {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -171,6 +162,10 @@ void ReplicaSetRestorer::restore_collections() {
     parallel_for(pass.size(), options_.parallel_collections, [&](std::size_t i) { restore_one(*pass[i]); });
   }
   if (restores_users_or_roles()) merge_restored_users_and_roles();
+  // From here the oplog replay may create collections: a rollback drops any not listed now.
+  mongo::Client client = pool_->acquire();
+  before_replay_.emplace();
+  for (const auto& [ns, uuid] : list_namespaces(client)) before_replay_->push_back(ns);
 }
 
 void ReplicaSetRestorer::merge_restored_users_and_roles() {
@@ -332,8 +327,6 @@ void ReplicaSetRestorer::replay_oplog() {
   if (!options_.replay_oplog || segments.empty()) return;
   progress_.start_phase("replay " + backup_.name, 0, 1);
   mongo::Client client = pool_->acquire();
-  namespaces_before_replay_.emplace();
-  for (const auto& [ns, uuid] : list_namespaces(client)) namespaces_before_replay_->insert(ns);
   oplog::ReplayOptions replay;
   replay.up_to = options_.up_to.value_or(backup_.end_optime);
   if (options_.map_namespace) {
@@ -346,22 +339,7 @@ void ReplicaSetRestorer::replay_oplog() {
 
 RestoreSummary ReplicaSetRestorer::commit() {
   mongo::Client client = pool_->acquire();
-  for (const auto& [target_ns, holding_ns] : holdings_) {
-    if (holding_ns.empty()) continue;
-    if (options_.keep_previous) {
-      summary_.holdings_kept.push_back(holding_ns);
-    } else {
-      drop_collection(client, holding_ns);
-    }
-  }
-  for (const std::string* saved : {&saved_users_, &saved_roles_}) {
-    if (saved->empty()) continue;
-    if (options_.keep_previous) {
-      summary_.holdings_kept.push_back("admin." + *saved);
-    } else {
-      drop_collection(client, "admin." + *saved);
-    }
-  }
+  summary_.holdings_kept = finish_restore(client, rollback_plan(), options_.keep_previous);
   // Committed: nothing is left to roll back.
   holdings_.clear();
   set_aside_begun_ = false;
@@ -372,7 +350,8 @@ RestoreSummary ReplicaSetRestorer::commit() {
 // never a namespace whose existing data was not (yet) renamed to its holding.
 RollbackPlan ReplicaSetRestorer::rollback_plan() const {
   if (!set_aside_begun_) return {};
-  RollbackPlan plan{.holdings = holdings_, .saved_users = saved_users_, .saved_roles = saved_roles_};
+  RollbackPlan plan{
+      .holdings = holdings_, .saved_users = saved_users_, .saved_roles = saved_roles_, .before_replay = before_replay_};
   std::set<std::string> still_in_place;
   for (const auto& [target_ns, holding_ns] : holdings_) {
     if (holding_ns.empty()) still_in_place.insert(target_ns);
@@ -387,24 +366,9 @@ void ReplicaSetRestorer::roll_back() noexcept {
   if (!pool_ || !set_aside_begun_) return;
   try {
     mongo::Client client = pool_->acquire();
-    drop_what_replay_created(client);
     undo_restore(client, rollback_plan());
   } catch (const std::exception& error) {
     spdlog::error("rollback of replica set \"{}\" failed: {}", backup_.name, error.what());
-  }
-}
-
-// Collections the oplog replay created (it may create any the dump's oplog did) are found by
-// comparing the target's namespaces with those before the replay.
-void ReplicaSetRestorer::drop_what_replay_created(mongo::Client& client) {
-  if (!namespaces_before_replay_) return;
-  for (const auto& [ns, uuid] : list_namespaces(client)) {
-    if (namespaces_before_replay_->contains(ns)) continue;
-    try {
-      drop_collection(client, ns);
-    } catch (const std::exception& error) {
-      spdlog::error("rollback: could not drop \"{}\", which the oplog replay created: {}", ns, error.what());
-    }
   }
 }
 

@@ -83,8 +83,11 @@ class ReplicaSetRestorer {
   RestoreSummary commit();
   // Never throws: logs what it could not undo.
   void roll_back() noexcept;
-  // What undoing this restore takes (see rollback_plan.h); complete once set_aside() returned.
+  // What undoing this restore takes (see rollback_plan.h); complete once set_aside() returned,
+  // and with what the oplog replay may create once restore_collections() returned.
   RollbackPlan rollback_plan() const;
+  // What was restored so far (all of it once replay_oplog() returned).
+  const RestoreSummary& summary() const { return summary_; }
 
  private:
   struct Target;  // one namespace to restore
@@ -98,7 +101,6 @@ class ReplicaSetRestorer {
                                           std::vector<std::string>& conflicts);
   bool restores_users_or_roles() const { return !temp_users_.empty() || !temp_roles_.empty(); }
   void merge_restored_users_and_roles();
-  void drop_what_replay_created(mongo::Client& client);
 
   const catalog::ReplicaSetBackup& backup_;
   storage::Storage& storage_;
@@ -114,7 +116,7 @@ class ReplicaSetRestorer {
   std::string temp_users_, temp_roles_;  // admin collections the dump's users/roles load into
   std::string saved_users_, saved_roles_;  // copies of the target's users and roles
   bool set_aside_begun_ = false;  // from then on, a rollback drops what the restore wrote
-  std::optional<std::set<std::string>> namespaces_before_replay_;
+  std::optional<std::vector<std::string>> before_replay_;  // see RollbackPlan::before_replay
   std::mutex mutex_;  // guards summary_, updated by parallel collection restores
   RestoreSummary summary_;
 };

@@ -2,9 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "common/error.h"
+#include "dump/metadata.h"
 #include "dump/namespace_filter.h"
 #include "dump/users_roles.h"
+#include "mongo/topology.h"
 
 namespace shardsafe::dump {
 namespace {
@@ -17,6 +21,20 @@ void drop_restored(mongo::Client& client, const RollbackPlan& plan) {
       drop_collection(client, ns);
     } catch (const std::exception& error) {
       spdlog::error("rollback: could not drop restored \"{}\": {}", ns, error.what());
+    }
+  }
+}
+
+// Collections the oplog replay created are those the target holds now and did not before it.
+void drop_what_replay_created(mongo::Client& client, const RollbackPlan& plan) {
+  if (!plan.before_replay) return;
+  const std::set<std::string> before(plan.before_replay->begin(), plan.before_replay->end());
+  for (const auto& [ns, uuid] : list_namespaces(client)) {
+    if (before.contains(ns)) continue;
+    try {
+      drop_collection(client, ns);
+    } catch (const std::exception& error) {
+      spdlog::error("rollback: could not drop \"{}\", which the oplog replay created: {}", ns, error.what());
     }
   }
 }
@@ -55,6 +73,14 @@ void put_back_users_and_roles(mongo::Client& client, const RollbackPlan& plan) {
 
 }  // namespace
 
+std::map<std::string, std::string> list_namespaces(mongo::Client& client) {
+  std::map<std::string, std::string> namespaces;
+  for (const auto& [db, entry] : mongo::list_all_collections(client)) {
+    if (db != "local") namespaces[db + "." + mongo::BsonView(entry).string("name").value_or("")] = uuid_of_listing(entry);
+  }
+  return namespaces;
+}
+
 void rename_collection(mongo::Client& client, const std::string& from, const std::string& to) {
   client.command("admin", mongo::BsonBuilder()
                               .append("renameCollection", from)
@@ -75,7 +101,10 @@ void drop_collection(mongo::Client& client, const std::string& ns) {
 nlohmann::json rollback_plan_to_json(const RollbackPlan& plan) {
   nlohmann::json holdings = nlohmann::json::array();
   for (const auto& [target, holding] : plan.holdings) holdings.push_back({{"target", target}, {"holding", holding}});
-  return {{"restored", plan.restored}, {"holdings", holdings}, {"saved_users", plan.saved_users}, {"saved_roles", plan.saved_roles}};
+  nlohmann::json out = {
+      {"restored", plan.restored}, {"holdings", holdings}, {"saved_users", plan.saved_users}, {"saved_roles", plan.saved_roles}};
+  if (plan.before_replay) out["before_replay"] = *plan.before_replay;
+  return out;
 }
 
 RollbackPlan rollback_plan_from_json(const nlohmann::json& value) {
@@ -85,6 +114,7 @@ RollbackPlan rollback_plan_from_json(const nlohmann::json& value) {
     for (const auto& holding : value.at("holdings")) plan.holdings.emplace_back(holding.at("target"), holding.at("holding"));
     plan.saved_users = value.at("saved_users");
     plan.saved_roles = value.at("saved_roles");
+    if (value.contains("before_replay")) plan.before_replay = value.at("before_replay").get<std::vector<std::string>>();
     return plan;
   } catch (const nlohmann::json::exception& error) {
     throw Error(ErrorCode::kCorruptData, std::string("a restore's rollback plan is malformed: ") + error.what());
@@ -93,12 +123,26 @@ RollbackPlan rollback_plan_from_json(const nlohmann::json& value) {
 
 void undo_restore(mongo::Client& client, const RollbackPlan& plan) noexcept {
   try {
+    drop_what_replay_created(client, plan);
     drop_restored(client, plan);
     rename_holdings_back(client, plan);
     put_back_users_and_roles(client, plan);
   } catch (const std::exception& error) {
     spdlog::error("rollback failed: {}", error.what());
   }
+}
+
+std::vector<std::string> finish_restore(mongo::Client& client, const RollbackPlan& plan, bool keep_previous) {
+  std::vector<std::string> previous;
+  for (const auto& [target_ns, holding_ns] : plan.holdings) {
+    if (!holding_ns.empty()) previous.push_back(holding_ns);
+  }
+  for (const std::string* saved : {&plan.saved_users, &plan.saved_roles}) {
+    if (!saved->empty()) previous.push_back("admin." + *saved);
+  }
+  if (keep_previous) return previous;
+  for (const auto& ns : previous) drop_collection(client, ns);
+  return {};
 }
 
 }  // namespace shardsafe::dump

@@ -1,8 +1,9 @@
 // Backups and restores of a sharded cluster whose jobs run in `shardsafe agent` processes, one
 // beside each replica set's primary: data flows from the nodes to storage (file:// and s3://)
 // and back, each agent keeps its status files, an agent killed mid-backup fails the backup
-// cleanly, and one killed while its restore waits for the others is rolled back by the
-// coordinator.
+// cleanly, one killed while its restore waits for the others is rolled back by the
+// coordinator, one killed after the commit decision has its commit finished by the
+// coordinator, and one whose coordinator went silent follows the decision on record.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,7 +11,11 @@
 #include <thread>
 
 #include "agent/job.h"
+#include "agent/client.h"
+#include "agent/jobs.h"
 #include "catalog/catalog.h"
+#include "catalog/manifest_json.h"
+#include "catalog/operations.h"
 #include "coordinator/backup.h"
 #include "coordinator/cluster_dataset.h"
 #include "coordinator/restore.h"
@@ -223,6 +228,134 @@ TEST_F(AgentsTest, AnAgentKilledWhileItsRestoreAwaitsTheOthersIsRolledBackByTheC
   EXPECT_NE(std::string(failure->what()).find(victim), std::string::npos) << "names the set: " << failure->what();
   EXPECT_EQ(dump::fingerprint_cluster(mongos_uri), before) << "every shard as it was, the dead agent's too";
   for (const auto& uri : cluster_.shard_uris()) EXPECT_EQ(holdings_on(uri), std::vector<std::string>{}) << uri;
+}
+
+TEST_F(AgentsTest, AnAgentKilledAfterTheCommitDecisionHasItsCommitFinishedByTheCoordinator) {
+  const std::string url = "file://" + (dir_.path() / "backups").string();
+  auto storage = storage::open_storage(url);
+  Progress progress;
+  const mongo::Uri mongos_uri(cluster_.mongos_uri());
+  const auto original = dump::fingerprint_cluster(mongos_uri);
+  const auto manifest = coordinator::run_backup(backup_request(url), *storage, progress);
+  mongo::Client mongos(mongos_uri);
+  testing::damage_cluster_dataset(mongos);
+
+  // shard1 is held until the victim (shard0) awaits the decision; then the victim's primary is
+  // held instead, so that its commit (dropping what it set aside) blocks once it began.
+  const std::string victim = cluster_.shard_names()[0];
+  mongo::Client victim_primary{mongo::Uri(cluster_.shard_uris()[0])};
+  mongo::Client other_primary{mongo::Uri(cluster_.shard_uris()[1])};
+  const auto lock = mongo::Bson::from_json(R"({"fsync": 1, "lock": true})");
+  const auto unlock = mongo::Bson::from_json(R"({"fsyncUnlock": 1})");
+  other_primary.command("admin", lock);
+  std::optional<Error> failure;
+  std::jthread restore([&] {
+    auto request = restore_request(manifest.id, url);
+    request.limits.heartbeat_timeout = std::chrono::seconds(3);
+    Progress restore_progress;
+    try {
+      coordinator::run_restore(request, *storage, restore_progress);
+    } catch (const Error& error) {
+      failure = error;
+    }
+  });
+  const fs::path jobs = agents_[victim]->data_dir() / "jobs";
+  const bool awaiting = testing::eventually([&] { return restore_job_state(jobs).first == "awaiting"; }, std::chrono::seconds(60));
+  victim_primary.command("admin", lock);
+  other_primary.command("admin", unlock);
+  const bool committing = awaiting && testing::eventually([&] { return restore_job_state(jobs).first == "running"; },
+                                                          std::chrono::seconds(60));
+  if (committing) agents_[victim]->kill_hard();
+  victim_primary.command("admin", unlock);
+  restore.join();
+  ASSERT_TRUE(committing) << "the victim's job never took the commit decision";
+
+  EXPECT_FALSE(failure.has_value()) << failure->what();
+  EXPECT_EQ(dump::fingerprint_cluster(mongos_uri), original) << "every shard restored, the dead agent's too";
+  for (const auto& uri : cluster_.shard_uris()) EXPECT_EQ(holdings_on(uri), std::vector<std::string>{}) << uri;
+  const auto records = catalog::list_operations(*storage);
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.front().kind, "restore");
+  EXPECT_EQ(records.front().decision, "commit") << "recorded before any set was told";
+  EXPECT_EQ(records.front().state, "succeeded");
+}
+
+// A coordinator that dies after it decided cannot tell the sets: one that awaits its decision
+// reads it from the operation's record once the coordinator has been silent too long.
+class SilentCoordinatorTest : public AgentsTest {
+ protected:
+  // Starts, on shard0's agent, a restore job of shard0's part of a fresh backup into shard0 as
+  // a coordinator would (operation `operation`), polls it until it awaits the decision, then
+  // stops polling and waits for the job to end on its own. Returns its final state.
+  std::string restore_shard0_without_a_coordinator(const std::string& operation) {
+    const std::string shard = cluster_.shard_names()[0];
+    catalog::ReplicaSetBackup set;
+    for (const auto& candidate : manifest_.replica_sets) {
+      if (candidate.shard == shard) set = candidate;
+    }
+    dump::RestoreOptions options;
+    options.drop = true;
+    const nlohmann::json params = {{"uri", cluster_.shard_uris()[0]},
+                                   {"backup_id", manifest_.id},
+                                   {"operation_id", operation},
+                                   {"coordinator_timeout_s", 2},
+                                   {"set", catalog::replica_set_backup_to_json(set)},
+                                   {"options", agent::restore_options_json(options, {}, {}, {}, {})},
+                                   {"storage", {{"url", url_}, {"settings", nlohmann::json::object()}}}};
+    agent::AgentClient client({agents_[shard]->address(), settings_.token, ""});
+    const std::string id = operation + "." + shard + ".restore";
+    client.start({id, "restore", params});
+    EXPECT_TRUE(testing::eventually([&] { return client.status(id).state == agent::JobState::kAwaiting; },
+                                    std::chrono::seconds(60)));
+    const fs::path jobs = agents_[shard]->data_dir() / "jobs";
+    EXPECT_TRUE(testing::eventually(
+        [&] {
+          const std::string state = restore_job_state(jobs).first;
+          return !state.empty() && agent::is_final(agent::parse_job_state(state));
+        },
+        std::chrono::seconds(60)));
+    return restore_job_state(jobs).first;
+  }
+
+  void SetUp() override {
+    AgentsTest::SetUp();
+    storage_ = storage::open_storage(url_);
+    Progress progress;
+    backed_up_ = shard0_fingerprint();
+    manifest_ = coordinator::run_backup(backup_request(url_), *storage_, progress);
+    mongo::Client mongos{mongo::Uri(cluster_.mongos_uri())};
+    testing::damage_cluster_dataset(mongos);
+    damaged_ = shard0_fingerprint();
+  }
+
+  std::map<std::string, dump::CollectionFingerprint> shard0_fingerprint() const {
+    mongo::Client shard0{mongo::Uri(cluster_.shard_uris()[0])};
+    return dump::fingerprint(shard0);
+  }
+
+  const std::string url_ = "file://" + (dir_.path() / "backups").string();
+  std::unique_ptr<storage::Storage> storage_;
+  catalog::Manifest manifest_;
+  std::map<std::string, dump::CollectionFingerprint> backed_up_, damaged_;
+};
+
+TEST_F(SilentCoordinatorTest, ACommitOnRecordIsCarriedOut) {
+  catalog::OperationRecord record;
+  record.id = "restore-committed";
+  record.kind = "restore";
+  record.state = "running";
+  record.decision = "commit";
+  catalog::save_operation(*storage_, record);
+
+  EXPECT_EQ(restore_shard0_without_a_coordinator(record.id), "succeeded");
+  EXPECT_EQ(shard0_fingerprint(), backed_up_) << "shard0 holds the backup's data";
+  EXPECT_EQ(holdings_on(cluster_.shard_uris()[0]), std::vector<std::string>{}) << "the data set aside was dropped";
+}
+
+TEST_F(SilentCoordinatorTest, NoDecisionOnRecordRollsBack) {
+  EXPECT_EQ(restore_shard0_without_a_coordinator("restore-undecided"), "cancelled");
+  EXPECT_EQ(shard0_fingerprint(), damaged_) << "shard0 as it was";
+  EXPECT_EQ(holdings_on(cluster_.shard_uris()[0]), std::vector<std::string>{});
 }
 
 }  // namespace
