@@ -48,6 +48,19 @@ dump::DumpOptions dump_options(const json& params) {
   return options;
 }
 
+// A set reports, with its newest optime, the cluster time its member gossips (Extended JSON;
+// null when it gossips none). The coordinator hands back the one of the set whose optime is the
+// cluster's point, so a set behind it gets there with one no-op (oplog::wait_for_optime).
+json cluster_time_json(const std::optional<mongo::Bson>& cluster_time) {
+  return cluster_time ? json(cluster_time->canonical_json()) : json(nullptr);
+}
+
+std::optional<mongo::Bson> cluster_time_from(const json& decision) {
+  const json given = decision.value("cluster_time", json(nullptr));
+  if (!given.is_string()) return std::nullopt;
+  return mongo::Bson::from_json(given.get<std::string>());
+}
+
 // Dump, report the dump's end, await the consistency point, capture the oplog up to it.
 json back_up_replica_set(JobContext& job, storage::Storage& storage) {
   const json& params = job.spec().params;
@@ -58,10 +71,12 @@ json back_up_replica_set(JobContext& job, storage::Storage& storage) {
   dumper.set_prefix(prefix + dumper.replica_set() + "/");
   job.progress().start_phase("dump", dumper.planned_bytes(), dumper.planned_namespaces());
   dumper.dump_collections();
-  const json decision = job.await_decision({{"replica_set", dumper.replica_set()}, {"dump_end", timestamp_json(dumper.newest_optime())}});
+  const mongo::Timestamp dump_end = dumper.newest_optime();
+  const json decision = job.await_decision(
+      {{"replica_set", dumper.replica_set()}, {"dump_end", timestamp_json(dump_end)}, {"cluster_time", cluster_time_json(dumper.cluster_time())}});
   const mongo::Timestamp up_to = timestamp_from(decision.at("up_to"));
   job.progress().start_phase("oplog", 0, 1);
-  dumper.wait_for_optime(up_to, std::chrono::seconds(decision.value("timeout_s", 60)));
+  dumper.wait_for_optime(up_to, std::chrono::seconds(decision.value("timeout_s", 60)), cluster_time_from(decision));
   catalog::ReplicaSetBackup result = dumper.finish(up_to);
   result.shard = params.value("shard", "");
   job.progress().unit_done();
@@ -96,10 +111,12 @@ json capture_increment(JobContext& job, storage::Storage& storage) {
   // An idle set gets a no-op past `after`, so every slice holds a non-empty range.
   const auto deadline = [&](const json& from) { return std::chrono::steady_clock::now() + std::chrono::seconds(from.value("timeout_s", 60)); };
   const mongo::Timestamp newest = oplog::wait_for_optime(client, {after.seconds, after.increment + 1}, deadline(params));
-  const json decision = job.await_decision({{"replica_set", topology.name}, {"newest", timestamp_json(newest)}});
+  const json decision = job.await_decision({{"replica_set", topology.name},
+                                            {"newest", timestamp_json(newest)},
+                                            {"cluster_time", cluster_time_json(mongo::gossiped_cluster_time(client))}});
   const mongo::Timestamp up_to = timestamp_from(decision.at("up_to"));
   job.progress().start_phase("oplog", 0, 1);
-  oplog::wait_for_optime(client, up_to, deadline(decision));
+  oplog::wait_for_optime(client, up_to, deadline(decision), cluster_time_from(decision));
 
   const dump::DumpOptions options = dump_options(params);
   auto writer = storage::write_stream(storage, oplog::slice_key(topology.name, after, up_to), options.stream);

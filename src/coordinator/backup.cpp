@@ -74,6 +74,22 @@ std::vector<SetJob> plan_jobs(const std::vector<SetToDump>& sets, const BackupRe
   return jobs;
 }
 
+// The cluster's point: the latest optime the sets reported under `key` at the barrier. The
+// decision carries it, and the cluster time gossiped by the set that reported it, so that every
+// other set reaches it with one no-op (agent/jobs.cpp).
+std::pair<mongo::Timestamp, nlohmann::json> consistency_decision(const std::vector<SetJob>& jobs, const std::string& key,
+                                                                 std::chrono::seconds timeout) {
+  mongo::Timestamp point;
+  nlohmann::json cluster_time;
+  for (const auto& job : jobs) {
+    const mongo::Timestamp reported = agent::timestamp_from(job.last.result.at(key));
+    if (reported < point) continue;
+    point = reported;
+    cluster_time = job.last.result.value("cluster_time", nlohmann::json(nullptr));
+  }
+  return {point, {{"up_to", agent::timestamp_json(point)}, {"timeout_s", timeout.count()}, {"cluster_time", cluster_time}}};
+}
+
 // Dumps every set through its job and lines their oplogs up on one consistency point.
 mongo::Timestamp dump_sets(const std::vector<SetToDump>& sets, const std::string& prefix, const BackupRequest& request,
                            storage::Storage& storage, Progress& progress, catalog::Manifest& manifest) {
@@ -84,10 +100,7 @@ mongo::Timestamp dump_sets(const std::vector<SetToDump>& sets, const std::string
     start_and_await(jobs, "dump", request.limits, progress, tracker);
     // T must be at or after every set's dump end (a dump may already hold writes up to its
     // end, and replay cannot undo them) and inside every set's captured oplog.
-    mongo::Timestamp consistency_point;
-    for (const auto& job : jobs) consistency_point = std::max(consistency_point, agent::timestamp_from(job.last.result.at("dump_end")));
-    const nlohmann::json decision = {{"up_to", agent::timestamp_json(consistency_point)},
-                                     {"timeout_s", request.consistency_timeout.count()}};
+    const auto [consistency_point, decision] = consistency_decision(jobs, "dump_end", request.consistency_timeout);
     resume_and_finish(jobs, decision, "oplog", request.limits, progress, tracker);
     for (const auto& job : jobs) {
       manifest.replica_sets.push_back(catalog::replica_set_backup_from_json(job.last.result.at("replica_set_backup"), manifest.id));
@@ -219,10 +232,8 @@ mongo::Timestamp capture_slices(const std::vector<SetToDump>& sets, const Backup
   OperationTracker tracker(storage, catalog::backup_operation_id(manifest.id), "incremental", manifest.id, request.observer);
   try {
     start_and_await(jobs, "capture", request.limits, progress, tracker);
-    mongo::Timestamp point;
-    for (const auto& job : jobs) point = std::max(point, agent::timestamp_from(job.last.result.at("newest")));
-    resume_and_finish(jobs, {{"up_to", agent::timestamp_json(point)}, {"timeout_s", request.consistency_timeout.count()}},
-                      "oplog", request.limits, progress, tracker);
+    const auto [point, decision] = consistency_decision(jobs, "newest", request.consistency_timeout);
+    resume_and_finish(jobs, decision, "oplog", request.limits, progress, tracker);
     for (const auto& job : jobs) {
       manifest.replica_sets.push_back(catalog::replica_set_backup_from_json(job.last.result.at("replica_set_backup"), manifest.id));
     }

@@ -7,6 +7,7 @@
 
 #include "agent/jobs.h"
 #include "common/parallel.h"
+#include "common/random.h"
 
 namespace shardsafe::coordinator {
 namespace {
@@ -132,12 +133,12 @@ void JobDispatcher::add_common_params(nlohmann::json& params, const std::optiona
 }
 
 std::string job_id(const std::string& operation, const std::string& set, const std::string& kind) {
-  std::string id = operation + "." + set + "." + kind;
+  std::string id = (operation + "." + set + "." + kind).substr(0, 120);
   for (char& c : id) {
     const bool allowed = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
     if (!allowed) c = '_';
   }
-  return id.substr(0, 128);
+  return id + "." + random_token(6);
 }
 
 void start_jobs(std::vector<SetJob>& jobs) {

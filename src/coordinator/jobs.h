@@ -95,7 +95,10 @@ class JobDispatcher {
   std::map<std::string, std::unique_ptr<agent::AgentClient>> clients_;
 };
 
-// "<operation>.<set>.<kind>", with any character a job id may not hold replaced by '_'.
+// "<operation>.<set>.<kind>.<random>", with any character a job id may not hold replaced by
+// '_'. Each run's ids are new: a start is idempotent by id, so a run reusing an earlier run's id
+// (backup ids have one-second resolution, and a failed backup's id is free again) would be
+// answered with that run's job.
 std::string job_id(const std::string& operation, const std::string& set, const std::string& kind);
 
 // Starts every job (a start is idempotent, so a retry after a lost answer is harmless).

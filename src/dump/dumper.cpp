@@ -186,9 +186,15 @@ mongo::Timestamp ReplicaSetDumper::newest_optime() {
   return mongo::newest_oplog_ts(client);
 }
 
-void ReplicaSetDumper::wait_for_optime(mongo::Timestamp ts, std::chrono::seconds timeout) {
+std::optional<mongo::Bson> ReplicaSetDumper::cluster_time() {
   mongo::Client client = pool_->acquire();
-  oplog::wait_for_optime(client, ts, std::chrono::steady_clock::now() + timeout);
+  return mongo::gossiped_cluster_time(client);
+}
+
+void ReplicaSetDumper::wait_for_optime(mongo::Timestamp ts, std::chrono::seconds timeout,
+                                       const std::optional<mongo::Bson>& cluster_time) {
+  mongo::Client client = pool_->acquire();
+  oplog::wait_for_optime(client, ts, std::chrono::steady_clock::now() + timeout, cluster_time);
 }
 
 catalog::ReplicaSetBackup ReplicaSetDumper::finish(mongo::Timestamp up_to) {

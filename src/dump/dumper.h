@@ -66,8 +66,11 @@ class ReplicaSetDumper {
   void dump_collections();
   // The newest optime on the member being read.
   mongo::Timestamp newest_optime();
-  // Waits until the member's oplog reaches `ts` (writing a no-op if the set is idle).
-  void wait_for_optime(mongo::Timestamp ts, std::chrono::seconds timeout);
+  // The cluster time the member gossips: asked after newest_optime(), at or after it.
+  std::optional<mongo::Bson> cluster_time();
+  // Waits until the member's oplog reaches `ts` (writing a no-op if the set is idle, which
+  // carries `cluster_time`: see oplog::wait_for_optime).
+  void wait_for_optime(mongo::Timestamp ts, std::chrono::seconds timeout, const std::optional<mongo::Bson>& cluster_time);
   // REQUIRES: dump_collections() returned; the member's oplog reached `up_to`, which is at or
   // after the optime the dump ended at.
   catalog::ReplicaSetBackup finish(mongo::Timestamp up_to);

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include "common/blocking_queue.h"
 #include "common/error.h"
 #include "common/parallel.h"
+#include "common/random.h"
 #include "storage/bson_stream.h"
 #include "dump/metadata.h"
 #include "dump/namespace_filter.h"
@@ -36,15 +36,6 @@ bool collection_has_documents(mongo::Client& client, const std::string& db, cons
   return cursor.next() != nullptr;
 }
 
-// A short random token: holding names of concurrent or failed restores never collide.
-std::string random_token() {
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::random_device device;
-  std::string out;
-  for (int i = 0; i < 8; ++i) out += kAlphabet[device() % (sizeof kAlphabet - 1)];
-  return out;
-}
-
 }  // namespace
 
 struct ReplicaSetRestorer::Target {
@@ -62,7 +53,7 @@ ReplicaSetRestorer::ReplicaSetRestorer(const catalog::ReplicaSetBackup& backup, 
       target_uri_(target),
       options_(std::move(options)),
       progress_(progress),
-      token_(random_token()),
+      token_(random_token(8)),  // holding names of concurrent or failed restores never collide
       holding_suffix_(".shardsafe-hold-" + token_) {}
 
 ReplicaSetRestorer::~ReplicaSetRestorer() = default;

@@ -197,6 +197,22 @@ Bson Client::command(const std::string& db, const Bson& command, ReadPreference 
   return owned;
 }
 
+Bson Client::command_after(const std::string& db, const Bson& command, const Bson& cluster_time) {
+  bson_error_t error;
+  std::unique_ptr<mongoc_client_session_t, SessionDeleter> session(mongoc_client_start_session(client_.get(), nullptr, &error));
+  if (!session) throw_mongoc_error(error, nullptr, "starting a session at " + redacted_uri_);
+  mongoc_client_session_advance_cluster_time(session.get(), cluster_time.get());
+  Bson opts;
+  if (!mongoc_client_session_append(session.get(), opts.get(), &error)) {
+    throw_mongoc_error(error, nullptr, "joining a session at " + redacted_uri_);
+  }
+  bson_t reply;
+  const bool ok = mongoc_client_command_with_opts(client_.get(), db.c_str(), command.get(), nullptr, opts.get(), &reply, &error);
+  Bson owned = Bson::adopt(&reply);
+  if (!ok) throw_mongoc_error(error, owned.get(), describe_command(command, db) + " at " + redacted_uri_);
+  return owned;
+}
+
 Cursor Client::command_cursor(const std::string& db, const Bson& command, ReadPreference read_preference) {
   const auto prefs = make_read_prefs(read_preference);
   bson_t reply;

@@ -107,6 +107,11 @@ class Client {
   // no suitable server can be reached.
   Bson command(const std::string& db, const Bson& command,
                ReadPreference read_preference = ReadPreference::kPrimary);
+  // Runs a command in a session whose cluster time is first advanced to `cluster_time`, a
+  // $clusterTime document that a node of the same deployment sent (signed when auth is on):
+  // the server's logical clock moves up to it, so whatever the command writes is ordered after
+  // that time, as the drivers' causal consistency does it.
+  Bson command_after(const std::string& db, const Bson& command, const Bson& cluster_time);
   // Runs a command whose reply holds a cursor (find, aggregate, listCollections, ...).
   Cursor command_cursor(const std::string& db, const Bson& command,
                         ReadPreference read_preference = ReadPreference::kPrimary);
@@ -130,6 +135,9 @@ class Client {
     void operator()(mongoc_client_t* client) const;
   };
   Client(std::unique_ptr<mongoc_client_t, Releaser> client, std::string redacted_uri);
+  struct SessionDeleter {
+    void operator()(mongoc_client_session_t* session) const { mongoc_client_session_destroy(session); }
+  };
   struct CollectionDeleter {
     void operator()(mongoc_collection_t* collection) const { mongoc_collection_destroy(collection); }
   };

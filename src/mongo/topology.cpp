@@ -116,6 +116,11 @@ std::optional<Timestamp> newest_oplog_entry_ts(Client& client) { return oplog_ed
 Timestamp newest_oplog_ts(Client& client) { return require_entry(oplog_edge_ts(client, -1), client); }
 Timestamp oldest_oplog_ts(Client& client) { return require_entry(oplog_edge_ts(client, 1), client); }
 
+std::optional<Bson> gossiped_cluster_time(Client& client) {
+  const Bson reply = client.command("admin", BsonBuilder().append("ping", 1).build());
+  return BsonView(reply).document("$clusterTime");
+}
+
 std::vector<CollectionListing> list_all_collections(Client& client, ReadPreference read_preference) {
   std::vector<CollectionListing> listings;
   const Bson databases =

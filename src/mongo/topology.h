@@ -60,6 +60,10 @@ ClusterTopology discover_cluster(const Uri& mongos_uri);
 Timestamp newest_oplog_ts(Client& client);
 // The same, or nullopt while the oplog is empty (a member still in initial sync).
 std::optional<Timestamp> newest_oplog_entry_ts(Client& client);
+// The deployment's cluster time as the member gossips it (the $clusterTime document of a ping's
+// reply, signed when auth is on): at or after every entry in its oplog when asked. nullopt from
+// a server that gossips none (a standalone).
+std::optional<Bson> gossiped_cluster_time(Client& client);
 // The member's oldest oplog entry's ts: the oplog window starts here.
 Timestamp oldest_oplog_ts(Client& client);
 // One collection or view, as listCollections describes it in database `db`.

@@ -1,5 +1,7 @@
 #include "oplog/capture.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <optional>
 #include <thread>
@@ -21,12 +23,22 @@ Bson range_filter(Timestamp after, Timestamp up_to) {
       .build();
 }
 
-void append_oplog_note(mongo::Client& member) {
+void append_oplog_note(mongo::Client& member, const std::optional<Bson>& cluster_time) {
   const Bson note = BsonBuilder()
                         .append("appendOplogNote", 1)
                         .append("data", BsonBuilder().append("msg", "shardsafe consistency point").build())
                         .build();
   try {
+    if (cluster_time) {
+      try {
+        member.command_after("admin", note, *cluster_time);
+        return;
+      } catch (const ServerError& error) {
+        // A cluster time the member will not take (its signature, or this user's rights): the
+        // plain note still moves the oplog, one increment at a time.
+        spdlog::debug("appendOplogNote with the cluster's time refused: {}", error.what());
+      }
+    }
     member.command("admin", note);
   } catch (const ServerError&) {
     // Not the primary (or the note is refused): the set advances by other writes and the
@@ -92,7 +104,8 @@ CaptureResult capture_oplog(mongo::Client& member, const std::string& replset, T
   return result;
 }
 
-Timestamp wait_for_optime(mongo::Client& member, Timestamp ts, std::chrono::steady_clock::time_point deadline) {
+Timestamp wait_for_optime(mongo::Client& member, Timestamp ts, std::chrono::steady_clock::time_point deadline,
+                          const std::optional<Bson>& cluster_time) {
   auto pause = std::chrono::milliseconds(20);
   for (;;) {
     const std::optional<Timestamp> newest = mongo::newest_oplog_entry_ts(member);
@@ -102,7 +115,7 @@ Timestamp wait_for_optime(mongo::Client& member, Timestamp ts, std::chrono::stea
                                            " in time: " +
                                            (newest ? "its newest entry is " + newest->to_string() : "it is empty"));
     }
-    append_oplog_note(member);
+    append_oplog_note(member, cluster_time);
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - std::chrono::steady_clock::now()));
     pause = std::min(pause * 2, std::chrono::milliseconds(500));
   }

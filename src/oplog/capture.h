@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "mongo/bson.h"
@@ -41,7 +42,12 @@ void ensure_oplog_holds(mongo::Client& member, const std::string& replset, mongo
 // {appendOplogNote:1, data:{msg:"shardsafe consistency point"}} (on a secondary the note fails
 // and the wait relies on the primary's writes and periodic no-ops). Throws Error(kTimeout)
 // naming both optimes when `deadline` passes first.
+// `cluster_time`, a $clusterTime document gossiped by the set that holds `ts` (the deployment
+// time at or after it), goes with the note: the member's logical clock jumps to it, so a single
+// note lands at or after `ts`. Without it, a member whose clock is behind `ts` within the same
+// second (its increments lag another set's) needs a note per increment or the next second.
 mongo::Timestamp wait_for_optime(mongo::Client& member, mongo::Timestamp ts,
-                                 std::chrono::steady_clock::time_point deadline);
+                                 std::chrono::steady_clock::time_point deadline,
+                                 const std::optional<mongo::Bson>& cluster_time = std::nullopt);
 
 }  // namespace shardsafe::oplog
