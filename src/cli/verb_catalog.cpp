@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "catalog/catalog.h"
 #include "catalog/manifest_json.h"
@@ -122,6 +123,39 @@ std::vector<std::string> remove_orphan_slices(storage::Storage& storage, catalog
   return orphans;
 }
 
+// How long an upload (a temporary file on file://) must have gone unwritten before `delete
+// --incomplete` takes it for a dead writer's. A live writer adds to it as its data arrives,
+// and a live backup's or increment's uploads are spared at any age (below); an hour is still
+// far beyond any pause of a writer alive, and an hour's wait to reclaim a dead one's space
+// costs an operator nothing.
+constexpr std::chrono::hours kAbandonedUploadAge{1};
+
+// Where live operations write: a running backup's prefix, and all of "oplog/" while an
+// increment runs (its slices lie outside its prefix).
+std::vector<std::string> live_prefixes(const std::vector<catalog::OperationRecord>& records) {
+  const auto now = unix_ms();
+  std::vector<std::string> out;
+  for (const auto& record : records) {
+    if (catalog::operation_state(record, now) != "running") continue;
+    if (record.kind != "backup" && record.kind != "incremental") continue;
+    out.push_back(catalog::Catalog::backup_prefix(record.backup_id));
+    if (record.kind == "incremental") out.push_back("oplog/");
+  }
+  return out;
+}
+
+// The uploads of writers that died mid-write (killed, the machine down), never a live
+// operation's. Returns how many went.
+std::size_t remove_abandoned_uploads(storage::Storage& storage, const std::vector<catalog::OperationRecord>& records) {
+  const auto live = live_prefixes(records);
+  auto uploads = storage.list_abandoned_uploads(kAbandonedUploadAge);
+  std::erase_if(uploads, [&](const storage::AbandonedUpload& upload) {
+    return std::any_of(live.begin(), live.end(), [&](const std::string& prefix) { return upload.key.starts_with(prefix); });
+  });
+  storage.remove_abandoned_uploads(uploads);
+  return uploads.size();
+}
+
 // The leftovers of failed or interrupted backups, but not those a live coordinator is still
 // writing (its operation record says so): the storage may serve several clusters.
 void remove_incomplete(const Context& context) {
@@ -138,11 +172,13 @@ void remove_incomplete(const Context& context) {
     deleted.push_back(id);
   }
   const auto slices = remove_orphan_slices(*storage, catalog, records);
-  context.print({{"deleted", deleted}, {"in_progress", kept}, {"deleted_slices", slices}}, [&] {
+  const auto uploads = remove_abandoned_uploads(*storage, records);
+  context.print({{"deleted", deleted}, {"in_progress", kept}, {"deleted_slices", slices}, {"deleted_uploads", uploads}}, [&] {
     for (const auto& id : deleted) fmt::print("deleted incomplete backup {}\n", id);
     for (const auto& id : kept) fmt::print("kept {}: a running backup is still writing it\n", id);
     for (const auto& key : slices) fmt::print("deleted slice {}: no incremental backup lists it\n", key);
-    if (deleted.empty() && kept.empty() && slices.empty()) fmt::print("no incomplete backups\n");
+    if (uploads > 0) fmt::print("deleted {} abandoned uploads: writes whose writer died, untouched for over {} h\n", uploads, kAbandonedUploadAge.count());
+    if (deleted.empty() && kept.empty() && slices.empty() && uploads == 0) fmt::print("no incomplete backups\n");
   });
 }
 
@@ -198,7 +234,7 @@ void add_catalog_verbs(CLI::App& app, Context& context) {
   auto* delete_verb = app.add_subcommand("delete", "delete a backup (manifest first, so it is never half-listed), or by retention policy");
   auto* backup_option = delete_verb->add_option("--backup", *id, "backup id");
   auto* incomplete_flag =
-      delete_verb->add_flag("--incomplete", *incomplete, "delete the leftovers of failed or interrupted backups (not those still running)")
+      delete_verb->add_flag("--incomplete", *incomplete, "delete the leftovers of failed or interrupted backups (not those still running) and writes abandoned for over an hour")
           ->excludes(backup_option);
   delete_verb->add_option("--older-than", retention->older_than,
                                              "retention: keep the points in time of this long (30d, 12h, 2w), delete older backups")

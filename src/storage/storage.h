@@ -29,6 +29,15 @@ struct ListPage {
   std::string continuation;         // empty when this is the last page
 };
 
+// A write whose writer died before commit() or abort() (its process was killed, the machine
+// lost power): a temporary file, an incomplete multipart upload. Nothing lists it as an
+// object; remove_abandoned_uploads() reclaims its space.
+struct AbandonedUpload {
+  std::string key;  // the object it was writing
+  std::string id;   // which upload of that key, in the driver's terms (a file name, an upload id)
+  std::chrono::system_clock::time_point modified;  // its last write
+};
+
 // What a driver can do beyond the contract; the generic layer checks these, never driver types.
 struct Capabilities {
   bool ranged_reads = true;      // open() honours offset/length without reading the prefix
@@ -75,6 +84,15 @@ class Storage {
   // Error(kNotFound) naming `from` when it does not exist. The default copies the bytes
   // through this process; drivers override it with a server-side rename or copy.
   virtual void rename(const std::string& from, const std::string& to);
+
+  // Uploads nothing has written to for at least `min_age`, sorted by key. A live writer's
+  // upload is among them too once it has been silent that long: the caller picks an age no
+  // live writer stays silent for.
+  virtual std::vector<AbandonedUpload> list_abandoned_uploads(std::chrono::seconds min_age) = 0;
+  // Discards uploads list_abandoned_uploads() returned; one already gone is not an error.
+  // Throws Error(kInvalidArgument) for an id that names no upload of `key`, so that nothing
+  // else (a committed object) can be removed through it.
+  virtual void remove_abandoned_uploads(const std::vector<AbandonedUpload>& uploads) = 0;
 
   // The storage URL with secrets redacted, for messages and logs.
   virtual std::string describe() const = 0;

@@ -117,6 +117,12 @@ void MemStorage::rename(const std::string& from, const std::string& to) {
   objects_[to] = std::move(object);
 }
 
+std::vector<AbandonedUpload> MemStorage::list_abandoned_uploads(std::chrono::seconds) { return {}; }
+
+void MemStorage::remove_abandoned_uploads(const std::vector<AbandonedUpload>& uploads) {
+  if (!uploads.empty()) throw Error(ErrorCode::kInvalidArgument, "\"" + uploads.front().id + "\" is no upload this storage listed");
+}
+
 std::string MemStorage::describe() const { return "mem://"; }
 
 }  // namespace shardsafe::storage

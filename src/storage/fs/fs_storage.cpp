@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "common/error.h"
@@ -79,8 +80,28 @@ std::string random_suffix() {
   return suffix;
 }
 
+// The name of every temporary file of `target` up to its random suffix.
+std::string temp_name_prefix(const fs::path& target) { return "." + target.filename().string() + std::string(kTempMarker); }
+
 bool is_temp_name(const fs::path& path) {
   return path.filename().string().find(kTempMarker) != std::string::npos;
+}
+
+// Whether the file `name` is one of `target`'s temporary files.
+bool is_temp_file_of(const std::string& name, const fs::path& target) {
+  const auto prefix = temp_name_prefix(target);
+  return name.starts_with(prefix) && name.size() > prefix.size() && name.find('/') == std::string::npos;
+}
+
+// The key the temporary file `file` (".<name>.shardsafe-tmp-<rand>", relative to the root)
+// was written for; nullopt for a file that only looks like one (no FsWriter names a key ".").
+std::optional<std::string> target_key(const fs::path& file) {
+  const auto name = file.filename().string();
+  const auto marker = name.rfind(kTempMarker);
+  if (marker == std::string::npos || marker < 2 || name[0] != '.') return std::nullopt;
+  const auto target = name.substr(1, marker - 1);
+  if (target == "." || target == "..") return std::nullopt;
+  return (file.parent_path() / target).generic_string();
 }
 
 std::chrono::system_clock::time_point modified_time(const struct stat& st) {
@@ -93,7 +114,7 @@ std::chrono::system_clock::time_point modified_time(const struct stat& st) {
 class FsWriter : public Writer {
  public:
   FsWriter(fs::path target) : target_(std::move(target)) {
-    temp_ = target_.parent_path() / ("." + target_.filename().string() + std::string(kTempMarker) + random_suffix());
+    temp_ = target_.parent_path() / (temp_name_prefix(target_) + random_suffix());
     // A removal in another thread or process may prune the directories just created (see
     // FsStorage::remove) before the temporary file is in them: then create them again.
     for (int attempt = 1;; ++attempt) {
@@ -334,6 +355,42 @@ void FsStorage::rename(const std::string& from, const std::string& to) {
     fsync_directory(source.parent_path(), true);
     prune_empty_directories(source.parent_path());
   }
+}
+
+// Whether a temporary file's writer is dead or alive, only the time since its last write can
+// tell (the writer may be another process, on another host sharing the directory): the
+// caller's age decides.
+std::vector<AbandonedUpload> FsStorage::list_abandoned_uploads(std::chrono::seconds min_age) {
+  const auto cutoff = std::chrono::system_clock::now() - min_age;
+  std::vector<AbandonedUpload> out;
+  std::error_code error;
+  for (fs::recursive_directory_iterator it(root_, error), end; !error && it != end; it.increment(error)) {
+    std::error_code gone;  // committed or removed meanwhile: not an error of the walk
+    if (!it->is_regular_file(gone) || !is_temp_name(it->path())) continue;
+    struct stat st {};
+    if (::stat(it->path().c_str(), &st) != 0) continue;  // committed or removed meanwhile
+    const auto modified = modified_time(st);
+    if (modified > cutoff) continue;
+    const auto key = target_key(it->path().lexically_relative(root_));
+    if (key) out.push_back(AbandonedUpload{*key, it->path().filename().string(), modified});
+  }
+  if (error) throw Error(ErrorCode::kStorage, "listing \"" + root_.string() + "\" failed: " + error.message());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::tie(a.key, a.id) < std::tie(b.key, b.id); });
+  return out;
+}
+
+void FsStorage::remove_abandoned_uploads(const std::vector<AbandonedUpload>& uploads) {
+  std::set<fs::path, std::greater<>> parents;  // deepest first
+  for (const auto& upload : uploads) {
+    const auto target = path_of(upload.key);
+    if (!is_temp_file_of(upload.id, target)) {
+      throw Error(ErrorCode::kInvalidArgument, "\"" + upload.id + "\" is no temporary file of \"" + upload.key + "\"");
+    }
+    const auto temp = target.parent_path() / upload.id;
+    if (::unlink(temp.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) throw_errno("removing", temp, errno);
+    parents.insert(target.parent_path());
+  }
+  for (const auto& parent : parents) prune_empty_directories(parent);
 }
 
 bool FsStorage::is_below_root(const fs::path& path) const {

@@ -3,7 +3,8 @@
 // Writes go to a temporary file in the object's own directory (".<name>.shardsafe-tmp-<rand>"),
 // which is fsync'ed, renamed over the key and followed by an fsync of the directory, so a
 // crash leaves either the old object or the new one, never a torn file. Temporary files are
-// never listed. Directories are created on demand, and removed once removals empty them.
+// never listed; the abandoned uploads are those a killed writer left, found by their mtime.
+// Directories are created on demand, and removed once removals empty them.
 #pragma once
 
 #include <filesystem>
@@ -26,6 +27,8 @@ class FsStorage : public Storage {
   ListPage list(const std::string& prefix, const std::string& continuation = {}) override;
   void remove(const std::vector<std::string>& keys) override;
   void rename(const std::string& from, const std::string& to) override;
+  std::vector<AbandonedUpload> list_abandoned_uploads(std::chrono::seconds min_age) override;
+  void remove_abandoned_uploads(const std::vector<AbandonedUpload>& uploads) override;
   std::string describe() const override;
 
  private:

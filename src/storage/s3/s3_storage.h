@@ -32,6 +32,9 @@ class S3Storage : public Storage {
   ListPage list(const std::string& prefix, const std::string& continuation = {}) override;
   void remove(const std::vector<std::string>& keys) override;
   void rename(const std::string& from, const std::string& to) override;
+  // None: a no-op, see s3_storage.cpp.
+  std::vector<AbandonedUpload> list_abandoned_uploads(std::chrono::seconds min_age) override;
+  void remove_abandoned_uploads(const std::vector<AbandonedUpload>& uploads) override;
   std::string describe() const override;
 
  private:
