@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <map>
+#include <span>
+#include <vector>
 
 #include "common/error.h"
 #include "mongo/topology.h"
@@ -191,6 +193,29 @@ TEST_F(CaptureReplayTest, WaitForOptimeAdvancesAnIdleSetWithANote) {
 
   mongo::Cursor notes = source_.find("local", "oplog.rs", Bson::from_json(R"({"op": "n", "o.msg": "shardsafe consistency point"})"));
   EXPECT_NE(notes.next(), nullptr);
+}
+
+// The consistency point of a cluster is the optime of the set that wrote most: another set's
+// clock is then behind it in increments of the same second, and a plain note lands before it.
+// With the leading set's cluster time, the note moves the member's clock there: one is enough.
+TEST_F(CaptureReplayTest, WaitForOptimeWithTheLeadingSetsClusterTimeNeedsOneNote) {
+  SandboxReplSet leading_set({.name = "leading", .members = 1});
+  mongo::Client leading{mongo::Uri(leading_set.uri())};
+  std::vector<Bson> documents;
+  for (int i = 0; i < 500; ++i) documents.push_back(BsonBuilder().append("_id", i).build());
+  std::vector<std::span<const std::uint8_t>> raw;
+  for (const auto& document : documents) raw.push_back(document.bytes());
+  leading.insert_many("busy", "writes", raw, /*ordered=*/true);  // 500 entries, most in one second
+  const Timestamp point = mongo::newest_oplog_ts(leading);
+  const auto cluster_time = mongo::gossiped_cluster_time(leading);
+  ASSERT_TRUE(cluster_time.has_value());
+  ASSERT_LT(mongo::newest_oplog_ts(source_), point);
+
+  EXPECT_GE(wait_for_optime(source_, point, std::chrono::steady_clock::now() + std::chrono::seconds(30), cluster_time), point);
+  int notes = 0;
+  mongo::Cursor cursor = source_.find("local", "oplog.rs", Bson::from_json(R"({"op": "n", "o.msg": "shardsafe consistency point"})"));
+  while (cursor.next()) ++notes;
+  EXPECT_EQ(notes, 1);
 }
 
 TEST_F(CaptureReplayTest, WaitForOptimeTimesOut) {
