@@ -6,6 +6,8 @@
 # runs the whole suite there; --sanitize=thread builds TSan into build-tsan/ and runs the tests
 # that share state between threads (see README, "Sanitizers and fuzzing"). Either stops at the
 # first report, and deadlines in the tests stretch by SHARDSAFE_TIME_FACTOR (tests/support).
+# Every process writes its reports to <build dir>/sanitizer-reports/ (the children the tests
+# start log to files the tests delete), and the run fails if any report is there at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,8 +49,33 @@ case "$sanitize" in
     ;;
 esac
 
+# Agents, sandbox servers and the CLI run as child processes whose stderr goes to log files the
+# tests delete (or nowhere), so a report there would pass unseen: log_path sends every
+# process's reports to <prefix>.<pid> in one directory instead, emptied before the run.
+reports="$PWD/$dir/sanitizer-reports"
+rm -rf "$reports"
+mkdir -p "$reports"
+# The same prefix for all three: a TSan or ASan runtime also reads UBSAN_OPTIONS, last.
+for options in ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS; do
+  export "$options=${!options:+${!options}:}log_path=$reports/report"
+done
+
+# Prints the path and first lines of every report in $reports; fails when there is any.
+check_reports() {
+  local found=("$reports"/*)
+  [ -e "${found[0]}" ] || return 0
+  for report in "${found[@]}"; do
+    echo "=== $report" >&2
+    head -n 40 "$report" >&2
+  done
+  echo "test.sh: ${#found[@]} sanitizer report(s) in $reports, see above" >&2
+  return 1
+}
+
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DSHARDSAFE_SANITIZE="$sanitize" >/dev/null
 cmake --build "$dir" --parallel "$(nproc)" "${targets[@]}"
-cd "$dir"
-exec ctest --output-on-failure --timeout 1800 --parallel "$(nproc)" "${selection[@]}" "$@"
+status=0
+(cd "$dir" && ctest --output-on-failure --timeout 1800 --parallel "$(nproc)" "${selection[@]}" "$@") || status=$?
+check_reports || status=1
+exit "$status"
