@@ -41,7 +41,12 @@ class JobRunner::Job final : public JobContext {
   }
 
   void launch(JobBody body) {
-    publish(status_);
+    {
+      // Under the lock like every other publish: start() listed the job before launching it,
+      // so the runner's ticker may be stamping and publishing it already.
+      std::lock_guard lock(mutex_);
+      publish_locked();
+    }
     thread_ = std::jthread([this, body = std::move(body)] { run(body); });
   }
 

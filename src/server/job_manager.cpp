@@ -66,8 +66,9 @@ JobRecord JobManager::submit(const std::string& cluster, const std::string& kind
     store_.insert(record);
     active_[record.id] = active;
   }
-  std::thread([this, active] { run(active); }).detach();
+  // Logged before the job's thread starts: from then on it writes the record under mutex_.
   spdlog::info("server: {} of cluster \"{}\" queued ({})", describe(active->record), cluster, trigger);
+  std::thread([this, active] { run(active); }).detach();
   std::lock_guard lock(mutex_);
   return active->record;
 }
@@ -131,11 +132,11 @@ void JobManager::finish(Active& active, const std::string& state, const std::str
   }
   spdlog::info("server: {} of cluster \"{}\" ended{}", describe(snapshot), snapshot.cluster, message.empty() ? "" : ": " + message);
   on_finished_(snapshot.cluster);
-  {
-    std::lock_guard lock(mutex_);
-    active_.erase(snapshot.id);
-  }
-  changed_.notify_all();  // the last use of `this`: shutdown() may return now
+  std::lock_guard lock(mutex_);
+  active_.erase(snapshot.id);
+  // Under the lock: once active_ is empty, shutdown() may return and the manager (changed_ with
+  // it) be destroyed, so after the unlock this thread must not touch `this` at all.
+  changed_.notify_all();
 }
 
 JobRecord JobManager::get(std::int64_t id) {
