@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: sets up the machine, builds, and runs every test (unit and integration).
-# Extra arguments go to ctest, e.g. `scripts/test.sh -L unit` or `-R Storage`.
+# The test command: sets up the machine, builds, and runs every test (unit and integration),
+# then every fuzz target for a few seconds (scripts/fuzz.sh). Extra arguments go to ctest, e.g.
+# `scripts/test.sh -L unit` or `-R Storage`, and skip the fuzzing.
 #
 # --sanitize=address,undefined builds everything with clang's ASan + UBSan into build-asan/ and
 # runs the whole suite there; --sanitize=thread builds TSan into build-tsan/ and runs the tests
@@ -20,8 +21,12 @@ fi
 scripts/setup.sh
 if [ -z "$sanitize" ]; then
   scripts/build.sh
-  cd build
-  exec ctest --output-on-failure --timeout 600 --parallel "$(nproc)" "$@"
+  (cd build && ctest --output-on-failure --timeout 600 --parallel "$(nproc)" "$@")
+  # The whole suite also runs every fuzz target briefly (SHARDSAFE_FUZZ_SECONDS each, 10 by
+  # default) on its seed corpus, sanitized: a parser change that crashes on a known input
+  # fails here. A selection of tests (any ctest argument) skips it.
+  if (($# == 0)); then exec scripts/fuzz.sh "${SHARDSAFE_FUZZ_SECONDS:-10}"; fi
+  exit 0
 fi
 
 case "$sanitize" in
