@@ -71,6 +71,22 @@ class AgentsTest : public ::testing::Test {
     return request;
   }
 
+  // Restores backup `id` on a thread (a killed agent fails its job within 3 s), keeping the
+  // error it ends with, if any, in `failure`.
+  std::jthread restore_in_background(const std::string& id, const std::string& url, storage::Storage& storage,
+                                     std::optional<Error>& failure) const {
+    return std::jthread([this, id, url, &storage, &failure] {
+      auto request = restore_request(id, url);
+      request.limits.heartbeat_timeout = std::chrono::seconds(3);
+      Progress progress;
+      try {
+        coordinator::run_restore(request, storage, progress);
+      } catch (const Error& error) {
+        failure = error;
+      }
+    });
+  }
+
   // The states recorded in an agent's status files.
   std::vector<std::string> status_file_states(const std::string& set) const {
     std::vector<std::string> states;
@@ -206,16 +222,7 @@ TEST_F(AgentsTest, AnAgentKilledWhileItsRestoreAwaitsTheOthersIsRolledBackByTheC
   mongo::Client held{mongo::Uri(cluster_.shard_uris()[1])};
   held.command("admin", mongo::Bson::from_json(R"({"fsync": 1, "lock": true})"));
   std::optional<Error> failure;
-  std::jthread restore([&] {
-    auto request = restore_request(manifest.id, url);
-    request.limits.heartbeat_timeout = std::chrono::seconds(3);
-    Progress restore_progress;
-    try {
-      coordinator::run_restore(request, *storage, restore_progress);
-    } catch (const Error& error) {
-      failure = error;
-    }
-  });
+  std::jthread restore = restore_in_background(manifest.id, url, *storage, failure);
   const fs::path jobs = agents_[victim]->data_dir() / "jobs";
   const bool awaiting = testing::eventually([&] { return restore_job_state(jobs) == std::pair<std::string, bool>{"awaiting", true}; },
                                             std::chrono::seconds(60));
@@ -249,16 +256,7 @@ TEST_F(AgentsTest, AnAgentKilledAfterTheCommitDecisionHasItsCommitFinishedByTheC
   const auto unlock = mongo::Bson::from_json(R"({"fsyncUnlock": 1})");
   other_primary.command("admin", lock);
   std::optional<Error> failure;
-  std::jthread restore([&] {
-    auto request = restore_request(manifest.id, url);
-    request.limits.heartbeat_timeout = std::chrono::seconds(3);
-    Progress restore_progress;
-    try {
-      coordinator::run_restore(request, *storage, restore_progress);
-    } catch (const Error& error) {
-      failure = error;
-    }
-  });
+  std::jthread restore = restore_in_background(manifest.id, url, *storage, failure);
   const fs::path jobs = agents_[victim]->data_dir() / "jobs";
   const bool awaiting = testing::eventually([&] { return restore_job_state(jobs).first == "awaiting"; }, std::chrono::seconds(60));
   victim_primary.command("admin", lock);
