@@ -87,10 +87,12 @@ std::string take_cstring(const std::uint8_t*& p, const std::uint8_t* end) {
 bool read_preference_allows_secondary(const bson_t* command) {
   auto preference = find_field(command, "$readPreference");
   if (!preference || !BSON_ITER_HOLDS_DOCUMENT(&*preference)) return false;
-  Doc doc = iter_document(&*preference);
-  auto mode = find_field(doc.bson(), "mode");
-  if (!mode || !BSON_ITER_HOLDS_UTF8(&*mode)) return false;
-  return std::strcmp(bson_iter_utf8(&*mode, nullptr), "primary") != 0;
+  // The outer document validated, yet an embedded one can still be malformed (found by
+  // fuzzing): that is the message's fault, as for any other invalid BSON it carries.
+  bson_iter_t field;
+  if (!bson_iter_recurse(&*preference, &field)) throw ProtocolError("invalid $readPreference document");
+  if (!bson_iter_find(&field, "mode") || !BSON_ITER_HOLDS_UTF8(&field)) return false;
+  return std::strcmp(bson_iter_utf8(&field, nullptr), "primary") != 0;
 }
 
 Request decode_op_msg(const RawMessage& message) {
