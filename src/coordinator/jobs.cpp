@@ -143,7 +143,13 @@ std::string job_id(const std::string& operation, const std::string& set, const s
 
 void start_jobs(std::vector<SetJob>& jobs) {
   for (auto& job : jobs) {
-    job.last = job.service->start(job.spec);
+    // An agent dying while it starts the job fails the start with the agent's address only
+    // (e.g. a killed agent's unanswered request): name the set, as every later phase does.
+    try {
+      job.last = job.service->start(job.spec);
+    } catch (const Error& error) {
+      throw Error(error.code(), "replica set \"" + job.replica_set + "\": " + error.what());
+    }
     job.last_heard = std::chrono::steady_clock::now();
   }
 }

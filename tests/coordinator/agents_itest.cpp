@@ -163,10 +163,14 @@ TEST_F(AgentsTest, AnAgentKilledMidBackupFailsItCleanlyAndTheNextBackupSucceeds)
       failure = error;
     }
   });
-  // Kill the agent as soon as its job exists: the job dies mid-dump (or, on a fast machine,
-  // right after its dump, while the coordinator waits for the other sets).
+  // Kill the agent as soon as its job's status file exists: the job dies mid-dump (or, on a
+  // fast machine, right after its dump, while the coordinator waits for the other sets). Not
+  // as soon as the jobs folder holds anything: that may be the first status file's hidden
+  // temporary file, and an agent killed before renaming it never accepted the job, so the
+  // restarted agent rightly has no job to report lost.
   const fs::path jobs = agents_[victim]->data_dir() / "jobs";
-  ASSERT_TRUE(testing::eventually([&] { return fs::exists(jobs) && !fs::is_empty(jobs); }, std::chrono::seconds(30)));
+  ASSERT_TRUE(testing::eventually([&] { return fs::exists(jobs) && !status_file_states(victim).empty(); },
+                                  std::chrono::seconds(30)));
   agents_[victim]->kill_hard();
   backup.join();
 
