@@ -23,7 +23,6 @@ class OperationTracker {
   void record_decision(const std::string& decision);
   // The final record: succeeded, or failed with `error`. Never throws.
   void finish(const std::string& error) noexcept;
-  const std::string& id() const { return record_.id; }
   // A record never finished (the operation failed before its jobs ran) is finished as failed.
   ~OperationTracker();
   OperationTracker(const OperationTracker&) = delete;

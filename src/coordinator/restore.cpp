@@ -176,12 +176,18 @@ class RestoreRun {
     return agent::is_final(job.last.state) || std::chrono::steady_clock::now() - job.last_heard > request_.limits.heartbeat_timeout;
   }
 
+  // The replica set `job` restores into, and the rollback plan it published: what the
+  // coordinator needs to end (commit or undo) a restore whose job cannot.
+  static mongo::Client target_of(const SetJob& job) { return mongo::Client{mongo::Uri(job.spec.params.at("uri").get<std::string>())}; }
+  static dump::RollbackPlan published_plan(const SetJob& job) {
+    return dump::rollback_plan_from_json(job.last.result.at("rollback"));
+  }
+
   // Drops what `job`'s set had set aside, as its commit would have. "" when done, else what is left.
   std::string commit_from_here(const SetJob& job) {
     try {
-      mongo::Client client{mongo::Uri(job.spec.params.at("uri").get<std::string>())};
-      const auto plan = dump::rollback_plan_from_json(job.last.result.at("rollback"));
-      const auto kept = dump::finish_restore(client, plan, request_.options.keep_previous);
+      mongo::Client client = target_of(job);
+      const auto kept = dump::finish_restore(client, published_plan(job), request_.options.keep_previous);
       holdings_kept_.insert(holdings_kept_.end(), kept.begin(), kept.end());
       return "";
     } catch (const std::exception& error) {
@@ -222,8 +228,8 @@ class RestoreRun {
       if (job.last.state != agent::JobState::kLost || !job.last.result.contains("rollback")) continue;
       spdlog::warn("the job restoring replica set \"{}\" was lost with its agent: rolling the set back from here", job.replica_set);
       try {
-        mongo::Client client{mongo::Uri(job.spec.params.at("uri").get<std::string>())};
-        dump::undo_restore(client, dump::rollback_plan_from_json(job.last.result.at("rollback")));
+        mongo::Client client = target_of(job);
+        dump::undo_restore(client, published_plan(job));
       } catch (const std::exception& error) {
         spdlog::error("could not roll back replica set \"{}\": {} (its previous data is kept under names ending in "
                       "\".shardsafe-hold-<token>\")", job.replica_set, error.what());
