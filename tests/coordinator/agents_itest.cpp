@@ -163,16 +163,25 @@ TEST_F(AgentsTest, AnAgentKilledMidBackupFailsItCleanlyAndTheNextBackupSucceeds)
       failure = error;
     }
   });
-  // Kill the agent as soon as its job's status file exists: the job dies mid-dump (or, on a
-  // fast machine, right after its dump, while the coordinator waits for the other sets). Not
-  // as soon as the jobs folder holds anything: that may be the first status file's hidden
-  // temporary file, and an agent killed before renaming it never accepted the job, so the
-  // restarted agent rightly has no job to report lost.
-  const fs::path jobs = agents_[victim]->data_dir() / "jobs";
-  ASSERT_TRUE(testing::eventually([&] { return fs::exists(jobs) && !status_file_states(victim).empty(); },
-                                  std::chrono::seconds(30)));
-  agents_[victim]->kill_hard();
+  // A job exists once its status file does: not as soon as the jobs folder holds anything,
+  // which may be the first status file's hidden temporary file (an agent killed before renaming
+  // it never accepted the job, so the restarted agent rightly has no job to report lost).
+  const auto job_exists = [&](const std::string& set) {
+    return fs::exists(agents_[set]->data_dir() / "jobs") && !status_file_states(set).empty();
+  };
+  // The other shard's agent hangs (SIGSTOP) as soon as its job exists, so no set is given the
+  // consistency point and the victim's job cannot end: it dies mid-dump or at the barrier. A
+  // small dump takes a few tens of milliseconds, hence the tight polling.
+  const std::string other = cluster_.shard_names()[0];
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!job_exists(other) && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const bool held = job_exists(other);
+  if (held) agents_[other]->pause();
+  const bool started = testing::eventually([&] { return job_exists(victim); }, std::chrono::seconds(30));
+  if (started) agents_[victim]->kill_hard();
+  if (held) agents_[other]->resume();
   backup.join();
+  ASSERT_TRUE(held && started) << "the jobs never started";
 
   ASSERT_TRUE(failure.has_value()) << "the backup succeeded without one of its agents";
   EXPECT_NE(std::string(failure->what()).find(victim), std::string::npos) << "names the set: " << failure->what();
