@@ -32,7 +32,9 @@ using testing::wait_for_job;
 void load_rows(const std::string& uri) {
   mongo::Client client{mongo::Uri(uri)};
   std::vector<mongo::Bson> owned;
-  for (int i = 0; i < 40000; ++i) owned.push_back(mongo::BsonBuilder().append("i", i).append("pad", std::string(200, 'x')).build());
+  // ~80 MiB: a backup of it takes several tenths of a second, so a job asked to stop 100 ms in is
+  // still running (a backup of 8 MiB now ends sooner).
+  for (int i = 0; i < 400000; ++i) owned.push_back(mongo::BsonBuilder().append("i", i).append("pad", std::string(200, 'x')).build());
   std::vector<std::span<const std::uint8_t>> raw;
   for (const auto& doc : owned) raw.push_back(doc.bytes());
   client.insert_many("big", "rows", raw, true, mongo::BsonBuilder().append("w", 1).build());
